@@ -1,0 +1,53 @@
+# anprd: set-up, tests and the demo run. Everything lives in .venv/ at the repository root.
+#   make run    set up, then run the daemon on the bundled sample video
+#   make test   set up, then lint and run the whole test suite
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP_STAMP := $(VENV)/.anprd-installed
+
+# Debian packages the project needs (fonts for the plate renderer; extend as needed).
+APT_PACKAGES := python3-venv \
+	fonts-opendin fonts-roboto-unhinted fonts-liberation fonts-urw-base35 fonts-dejavu-extra \
+	python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+	gstreamer1.0-plugins-bad \
+	mate-backgrounds ukui-wallpapers
+
+.PHONY: setup apt-deps test lint run clean
+
+setup: apt-deps $(PIP_STAMP)
+
+# Installs the missing packages with apt-get when root (or with passwordless sudo);
+# otherwise says which are missing. Fast when nothing is missing.
+apt-deps:
+	@command -v dpkg-query >/dev/null 2>&1 || { echo "make: not Debian; skipping system packages: $(APT_PACKAGES)"; exit 0; }; \
+	missing=""; \
+	for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "make: missing Debian packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; fi; \
+	echo "make: installing Debian packages:$$missing"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
+# Re-installs when the project's metadata changes or a package appears.
+$(PIP_STAMP): pyproject.toml $(wildcard */__init__.py)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e '.[train,test]'
+	@touch $@
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/pytest -q
+
+run: setup
+	$(BIN)/anprd run --config config/sample.yaml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

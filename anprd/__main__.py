@@ -1,0 +1,5 @@
+"""`python -m anprd`."""
+
+from anprd.cli import main
+
+raise SystemExit(main())

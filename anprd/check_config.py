@@ -1,0 +1,54 @@
+"""`anprd check-config FILE...`: validate config files without starting anything."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from anprd.config import Config, ConfigError, load_config
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "check-config",
+        help="validate config files and report every problem",
+        description="Validate config files. Exit 0 when all are good, 2 when any has a "
+        "problem (each printed on stderr with its file, line and key).",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="YAML config file")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    status = 0
+    for file in args.files:
+        try:
+            config = load_config(file)
+        except ConfigError as e:
+            for problem in e.problems:
+                print(problem, file=sys.stderr)
+            n = len(e.problems)
+            print(f"{file}: {n} problem{'s' if n != 1 else ''}, config refused", file=sys.stderr)
+            status = 2
+        else:
+            print(summary(file, config))
+    return status
+
+
+def summary(file: str, config: Config) -> str:
+    """One line: the cameras by name and the weights, e.g. for logs and check-config."""
+    names = [c.name for c in config.cameras]
+    cameras = f"{len(names)} camera{'s' if len(names) != 1 else ''}"
+    cameras += f" ({', '.join(names)})" if names else " (web service only)"
+    return f"{file}: OK, {cameras}, model {_display(config.model.weights)}"
+
+
+def _display(path: Path) -> str:
+    """`path` relative to the working directory when it lies under it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel

@@ -1,0 +1,826 @@
+"""The YAML configuration: typed, frozen objects, validated when loaded.
+
+`load_config(path)` returns a `Config` or raises `ConfigError`, which carries *every*
+problem of the file (not only the first), each with the file, the line where known, the
+key path (``cameras[1].sample_fps``) and a message meant for an operator.
+
+Relative paths in the file (``model.weights``, ``events.path``, ``events.snapshots`` and
+camera URLs that are file paths) are resolved from the config file's folder, so that the
+same file means the same thing whatever the working directory (systemd runs from ``/``).
+
+Camera URLs may hold passwords (``rtsp://user:secret@host/...``): nothing here prints
+one. Use `redact_url` / `redact_text` before logging anything that may contain a URL.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from anprd.reads import DetectParams
+
+# Plate formats the config accepts. `anprd.formats.FORMATS` (the decoder's table, when
+# that module exists) is the source of truth; this is the fallback. See known_formats().
+KNOWN_FORMATS: tuple[str, ...] = ("mercosur_ar", "legacy_ar")
+
+# Used when `model.weights` is not given: the weights shipped in the repository.
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "anprd.keras"
+
+NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
+CAMERA_NAME_RE = re.compile(r"[a-z0-9_-]+")
+
+
+def known_formats() -> tuple[str, ...]:
+    """Names of the plate formats the decoder knows."""
+    try:
+        from anprd.formats import FORMATS  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return KNOWN_FORMATS
+    return tuple(FORMATS)
+
+
+# --------------------------------------------------------------------------- redaction
+
+_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)$", re.DOTALL)
+# To the next whitespace: a password may hold quotes or brackets; over-redacting is safe.
+_URL_IN_TEXT_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
+_SECRET_QUERY_RE = re.compile(
+    r"(?i)([?&;](?:password|passwd|pass|pwd|token|access_token|key|apikey|api_key|secret"
+    r"|auth|sig|signature)=)[^&#\s]*"
+)
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password (and secret-looking query values) replaced by ``***``.
+
+    Passwords with a raw ``@`` or ``/`` in them are common on cameras, so the user part
+    runs to the *last* ``@``; a URL whose path holds an ``@`` is over-redacted, which is
+    the safe side.
+    """
+    m = _SCHEME_RE.match(url)
+    if not m:
+        return url
+    scheme, rest = m.groups()
+    at = rest.rfind("@")
+    if at >= 0:
+        user, sep, _password = rest[:at].partition(":")
+        if sep:
+            rest = f"{user}:***@{rest[at + 1:]}"
+    rest = _SECRET_QUERY_RE.sub(r"\1***", rest)
+    return f"{scheme}://{rest}"
+
+
+def redact_text(text: str) -> str:
+    """`text` with every URL in it passed through `redact_url`."""
+    return _URL_IN_TEXT_RE.sub(lambda m: redact_url(m.group(0)), text)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _fail(kind: str, message: str) -> PydanticCustomError:
+    # The message goes through a "{message}" template so braces in it are harmless.
+    return PydanticCustomError(kind, "{message}", {"message": message})
+
+
+def _did_you_mean(word: str, candidates: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _base_dir(info: ValidationInfo) -> Path | None:
+    ctx = info.context
+    if isinstance(ctx, Mapping) and ctx.get("base_dir") is not None:
+        return Path(ctx["base_dir"])
+    return None
+
+
+def _resolve(path: Path, info: ValidationInfo) -> Path:
+    path = path.expanduser()
+    base = _base_dir(info)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    return Path(os.path.normpath(path))
+
+
+def _round_number(v: Any) -> Any:
+    # Pixel coordinates may be written as floats; store whole pixels.
+    if isinstance(v, float) and math.isfinite(v):
+        return round(v)
+    return v
+
+
+def _check_format(name: str) -> str:
+    known = known_formats()
+    if name not in known:
+        raise _fail(
+            "unknown_format",
+            f"unknown plate format '{name}'{_did_you_mean(name, known)}; "
+            f"known formats: {', '.join(known)}",
+        )
+    return name
+
+
+Coord = Annotated[int, BeforeValidator(_round_number), Field(strict=True, ge=0)]
+Point = tuple[Coord, Coord]
+PosInt = Annotated[int, Field(strict=True, gt=0)]
+FormatName = Annotated[str, Field(strict=True), AfterValidator(_check_format)]
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+class ModelConfig(BaseModel):
+    """The recognizer network and where it runs."""
+
+    model_config = _FROZEN
+
+    weights: Path = DEFAULT_WEIGHTS
+    backend: Literal["tensorflow", "jax"] = "tensorflow"
+    device: Literal["auto", "cpu", "gpu"] = "auto"
+
+    @field_validator("weights")
+    @classmethod
+    def _resolve_weights(cls, v: Path, info: ValidationInfo) -> Path:
+        return _resolve(v, info)
+
+
+_LISTEN_RE = re.compile(r"(?:\[(?P<ip6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]\s]*)):(?P<port>\d+)")
+
+
+class HttpConfig(BaseModel):
+    """The HTTP endpoint: metrics, health checks and the recognition API."""
+
+    model_config = _FROZEN
+
+    listen: Annotated[str, Field(strict=True)] = "127.0.0.1:9108"
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, v: str) -> str:
+        m = _LISTEN_RE.fullmatch(v.strip())
+        if not m or int(m["port"]) > 65535:
+            raise _fail(
+                "listen",
+                f"expected host:port, e.g. 127.0.0.1:9108 or [::1]:9108 (port 0-65535), "
+                f"got {v!r}",
+            )
+        return v.strip()
+
+    @property
+    def host(self) -> str:
+        """The address to bind; an empty host in the file means all interfaces."""
+        m = _LISTEN_RE.fullmatch(self.listen)
+        assert m is not None
+        return m["ip6"] or m["host"] or "0.0.0.0"
+
+    @property
+    def port(self) -> int:
+        m = _LISTEN_RE.fullmatch(self.listen)
+        assert m is not None
+        return int(m["port"])
+
+
+class EventsConfig(BaseModel):
+    """Where plate events go."""
+
+    model_config = _FROZEN
+
+    path: Path = Path("/var/lib/anprd/events.jsonl")
+    snapshots: Path | None = None
+
+    @field_validator("path", "snapshots")
+    @classmethod
+    def _resolve_paths(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        return None if v is None else _resolve(v, info)
+
+
+class ApiConfig(BaseModel):
+    """Limits and access of the recognition web service (``POST /v1/recognize``)."""
+
+    model_config = _FROZEN
+
+    enabled: Annotated[bool, Field(strict=True)] = True
+    max_body_bytes: PosInt = 10_000_000
+    max_pixels: PosInt = 40_000_000
+    max_concurrent: PosInt = 4
+    token: Annotated[str | None, Field(strict=True, repr=False)] = None
+    fetch_allowed_hosts: tuple[Annotated[str, Field(strict=True)], ...] = ()
+    fetch_timeout_s: Annotated[float, Field(strict=True, gt=0)] = 5.0
+
+    @field_validator("token")
+    @classmethod
+    def _check_token(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise _fail("token", "must not be empty; leave it out (or null) for no token")
+        return v
+
+    @field_validator("fetch_allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for host in v:
+            if not host or "/" in host or any(c.isspace() for c in host):
+                raise _fail(
+                    "host",
+                    f"each entry must be a host name like images.example.com, not a URL "
+                    f"or a path: {redact_text(host)!r}",
+                )
+        return tuple(h.lower() for h in v)
+
+
+class DedupConfig(BaseModel):
+    """How reads of one vehicle across frames become one event."""
+
+    model_config = _FROZEN
+
+    min_reads: PosInt = 2
+    track_timeout_s: Annotated[float, Field(strict=True, gt=0)] = 2.0
+    cooldown_s: Annotated[float, Field(strict=True, ge=0)] = 30.0
+
+
+class CameraConfig(BaseModel):
+    """One camera (or video file). Its `url` may hold a password: see `safe_url`."""
+
+    model_config = _FROZEN
+
+    name: Annotated[str, Field(strict=True)]
+    url: Annotated[str, Field(strict=True)]
+    enabled: Annotated[bool, Field(strict=True)] = True
+    sample_fps: Annotated[float, Field(strict=True, gt=0, le=120)] = 5.0
+    roi: tuple[Point, ...] | None = None
+    plate_width_px: tuple[PosInt, PosInt] | None = None
+    formats: tuple[FormatName, ...] = KNOWN_FORMATS
+    min_confidence: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.6
+    dedup: DedupConfig = DedupConfig()
+    loop: Annotated[bool, Field(strict=True)] = False
+    realtime: Annotated[bool, Field(strict=True)] = True
+    open_timeout_s: Annotated[float, Field(strict=True, gt=0)] = 10.0
+    stall_timeout_s: Annotated[float, Field(strict=True, gt=0)] = 10.0
+    reconnect_max_s: Annotated[float, Field(strict=True, gt=0)] = 30.0
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, v: str) -> str:
+        if not CAMERA_NAME_RE.fullmatch(v):
+            slug = re.sub(r"[^a-z0-9_-]+", "-", v.lower()).strip("-")
+            hint = f", e.g. '{slug}'" if slug else ""
+            raise _fail(
+                "camera_name",
+                f"must use only lowercase letters, digits, '-' and '_'{hint} (got {v!r})",
+            )
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, v: str, info: ValidationInfo) -> str:
+        v = v.strip()
+        if not v:
+            raise _fail("url", "must not be empty")
+        m = _SCHEME_RE.match(v)
+        if m is None:
+            return str(_resolve(Path(v), info))
+        scheme, rest = m[1].lower(), m[2]
+        if scheme == "file":
+            return str(_resolve(Path(rest), info))
+        if scheme not in NETWORK_SCHEMES:
+            raise _fail(
+                "url",
+                f"unsupported URL scheme '{scheme}://' in {redact_url(v)!r}; use rtsp://, "
+                "rtsps://, http://, https:// or a file path",
+            )
+        if not rest or rest.startswith("/"):
+            raise _fail("url", f"has no host: {redact_url(v)!r}")
+        return v
+
+    @field_validator("roi")
+    @classmethod
+    def _check_roi(cls, v: tuple[Point, ...] | None) -> tuple[Point, ...] | None:
+        if v is None:
+            return None
+        if len(v) < 3:
+            raise _fail("roi", f"a polygon needs at least 3 [x, y] points, got {len(v)}")
+        crossing = _self_intersection(v)
+        if crossing is not None:
+            i, j = crossing
+            n = len(v)
+            raise _fail(
+                "roi",
+                f"the polygon crosses itself: edge roi[{i}]-roi[{(i + 1) % n}] crosses "
+                f"edge roi[{j}]-roi[{(j + 1) % n}] (list the points in order around it)",
+            )
+        if _polygon_area(v) == 0:
+            raise _fail("roi", "the points are all on one line: the polygon has no area")
+        return v
+
+    @field_validator("plate_width_px")
+    @classmethod
+    def _check_widths(cls, v: tuple[int, int] | None) -> tuple[int, int] | None:
+        if v is not None and v[0] > v[1]:
+            raise _fail(
+                "plate_width_px",
+                f"smallest width {v[0]} is larger than largest width {v[1]}; "
+                "expected [smallest, largest]",
+            )
+        return v
+
+    @field_validator("formats")
+    @classmethod
+    def _dedupe_formats(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            known = ", ".join(known_formats())
+            raise _fail("formats", f"must not be empty; known formats: {known}")
+        return tuple(dict.fromkeys(v))
+
+    @property
+    def is_file(self) -> bool:
+        """True when `url` is a video file rather than a network stream."""
+        m = _SCHEME_RE.match(self.url)
+        return m is None or m[1].lower() not in NETWORK_SCHEMES
+
+    @property
+    def safe_url(self) -> str:
+        """`url` fit for logs, metrics and messages."""
+        return redact_url(self.url)
+
+    def detect_params(self) -> DetectParams:
+        """What this camera asks of the detector."""
+        return DetectParams(
+            formats=self.formats,
+            min_confidence=self.min_confidence,
+            roi=self.roi,
+            plate_width_px=self.plate_width_px,
+        )
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for key, value in super().__repr_args__():
+            yield key, (redact_url(value) if key == "url" else value)
+
+
+class Config(BaseModel):
+    """The whole file, with `defaults:` already applied to every camera."""
+
+    model_config = _FROZEN
+
+    model: ModelConfig = ModelConfig()
+    http: HttpConfig = HttpConfig()
+    events: EventsConfig = EventsConfig()
+    api: ApiConfig = ApiConfig()
+    cameras: tuple[CameraConfig, ...]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        names = [c.name for c in self.cameras]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise _fail("duplicate_camera_name", f"duplicate camera names: {', '.join(dupes)}")
+        return self
+
+    def camera(self, name: str) -> CameraConfig:
+        for cam in self.cameras:
+            if cam.name == name:
+                return cam
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------- polygons
+
+
+def _polygon_area(pts: tuple[Point, ...]) -> float:
+    n = len(pts)
+    return abs(sum(pts[i][0] * pts[(i + 1) % n][1] - pts[(i + 1) % n][0] * pts[i][1]
+                   for i in range(n))) / 2
+
+
+def _orient(a: Point, b: Point, c: Point) -> int:
+    v = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+    return (v > 0) - (v < 0)
+
+
+def _on_segment(a: Point, b: Point, p: Point) -> bool:
+    return min(a[0], b[0]) <= p[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= p[1] <= max(
+        a[1], b[1]
+    )
+
+
+def _segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
+    o1, o2, o3, o4 = _orient(a, b, c), _orient(a, b, d), _orient(c, d, a), _orient(c, d, b)
+    if o1 != o2 and o3 != o4:
+        return True
+    return (
+        (o1 == 0 and _on_segment(a, b, c))
+        or (o2 == 0 and _on_segment(a, b, d))
+        or (o3 == 0 and _on_segment(c, d, a))
+        or (o4 == 0 and _on_segment(c, d, b))
+    )
+
+
+def _self_intersection(pts: tuple[Point, ...]) -> tuple[int, int] | None:
+    """The first pair of non-adjacent edges (by start index) that touch, if any."""
+    n = len(pts)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if j == i + 1 or (i == 0 and j == n - 1):
+                continue  # adjacent edges share a point by construction
+            if _segments_cross(pts[i], pts[(i + 1) % n], pts[j], pts[(j + 1) % n]):
+                return i, j
+    return None
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config file."""
+
+    file: str
+    path: str  # e.g. "cameras[1].sample_fps"; "" for the file as a whole
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; `problems` lists everything wrong with it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+Loc = tuple[str | int, ...]
+
+
+def format_path(loc: Loc) -> str:
+    """``("cameras", 1, "roi", 0)`` -> ``cameras[1].roi[0]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, int | float):
+        return str(v)
+    if isinstance(v, str):
+        s = redact_text(v)
+        return repr(s if len(s) <= 60 else s[:57] + "...")
+    if isinstance(v, list | tuple):
+        return "a list"
+    if isinstance(v, dict):
+        return "a mapping"
+    return f"a {type(v).__name__}"
+
+
+_SECRET_KEYS = {"token"}  # values never shown in messages
+
+_SHAPE_HINTS = {
+    "roi": "each point is [x, y] in pixels",
+    "plate_width_px": "expected [smallest, largest] in pixels",
+}
+
+
+def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The model class whose keys live at `loc` (list indices are skipped)."""
+    cls: type[BaseModel] | None = root
+    for part in loc:
+        if isinstance(part, int) or cls is None:
+            continue
+        field = cls.model_fields.get(part)
+        cls = _find_model(field.annotation) if field else None
+    return cls
+
+
+def _find_model(tp: Any) -> type[BaseModel] | None:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    for arg in get_args(tp):
+        found = _find_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed_keys(root: type[BaseModel], parent: Loc) -> list[str]:
+    cls = _model_at(root, parent)
+    keys = list(cls.model_fields) if cls else []
+    if cls is Config:
+        keys.insert(-1, "defaults")
+    return keys
+
+
+def _message(err: Mapping[str, Any], root: type[BaseModel]) -> str:
+    """An operator's wording of one pydantic error."""
+    kind, loc, ctx = err["type"], tuple(err["loc"]), err.get("ctx") or {}
+    field = next((p for p in reversed(loc) if isinstance(p, str)), "")
+    got = _show(err.get("input"))
+    if field in _SECRET_KEYS:
+        got = "a value that is not shown (secret)"
+    hint = f" ({_SHAPE_HINTS[field]})" if field in _SHAPE_HINTS else ""
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = _allowed_keys(root, loc[:-1])
+        suggestion = _did_you_mean(key, allowed)
+        if suggestion:
+            return f"unknown key '{key}'{suggestion}"
+        return f"unknown key '{key}' (known keys here: {', '.join(allowed)})"
+    if kind == "missing":
+        if loc and isinstance(loc[-1], int):
+            return f"missing item: the list is too short{hint}"
+        if loc == ("cameras",):
+            return "required key is missing (write `cameras: []` to run the web service alone)"
+        return "required key is missing"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        if "roi" in loc:
+            return f"expected a number of pixels, got {got}{hint}"
+        return f"expected a whole number, got {got}"
+    if kind in ("float_type", "float_parsing", "finite_number"):
+        return f"expected a number, got {got}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false, got {got}"
+    if kind in ("string_type", "path_type"):
+        return f"expected text, got {got}"
+    if kind in ("tuple_type", "list_type", "iterable_type"):
+        return f"expected a list, got {got}{hint}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of keys, got {got}"
+    if kind == "greater_than":
+        return f"must be greater than {_show(ctx.get('gt'))}, got {got}"
+    if kind == "greater_than_equal":
+        return f"must be at least {_show(ctx.get('ge'))}, got {got}"
+    if kind == "less_than":
+        return f"must be less than {_show(ctx.get('lt'))}, got {got}"
+    if kind == "less_than_equal":
+        return f"must be at most {_show(ctx.get('le'))}, got {got}"
+    if kind == "too_short":
+        if ctx.get("actual_length") == 0:
+            return "must not be empty"
+        return f"too few items: at least {ctx.get('min_length')}, got {ctx.get('actual_length')}"
+    if kind == "too_long":
+        return (
+            f"too many items: at most {ctx.get('max_length')}, got "
+            f"{ctx.get('actual_length')}{hint}"
+        )
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        suggestion = _did_you_mean(str(err.get("input")), choices) if choices else ""
+        return f"must be one of {', '.join(choices)}, got {got}{suggestion}"
+    return str(err["msg"])
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+class _Yaml:
+    """A YAML document with the line of every key path and the keys given twice."""
+
+    def __init__(self, text: str):
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            self.data: Any = None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
+        self.lines: dict[Loc, int] = {}
+        self.duplicates: list[tuple[Loc, int, int]] = []  # path, line, first line
+        if node is not None:
+            self._walk(node, (), set())
+
+    def _walk(self, node: yaml.Node, path: Loc, stack: set[int]) -> None:
+        if id(node) in stack:  # a recursive alias
+            return
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        stack = stack | {id(node)}
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                    continue
+                key, line = key_node.value, key_node.start_mark.line + 1
+                if key in seen:
+                    self.duplicates.append((path + (key,), line, seen[key]))
+                seen[key] = line
+                self.lines[path + (key,)] = line
+                self._walk(value_node, path + (key,), stack)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._walk(item, path + (i,), stack)
+
+    def line(self, loc: Loc) -> int | None:
+        """The line of `loc`, else of its nearest parent (not the document's first line)."""
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return None
+
+
+# --------------------------------------------------------------------------- loading
+
+_SECTIONS = ("model", "http", "events", "api", "defaults")
+
+
+def load_config(path: str | os.PathLike[str], *, check_files: bool = True) -> Config:
+    """Read and validate a config file; relative paths in it are from its folder.
+
+    `check_files=False` skips the check that the weights file exists (for tools and
+    tests that never load the model).
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError([Problem(str(path), "", "not a UTF-8 text file")]) from None
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise ConfigError([Problem(str(path), "", f"cannot read the file: {reason}")]) from None
+    return parse_config(text, source=str(path), base_dir=p.resolve().parent,
+                        check_files=check_files)
+
+
+def parse_config(
+    text: str,
+    *,
+    source: str = "<config>",
+    base_dir: str | os.PathLike[str] | None = None,
+    check_files: bool = True,
+) -> Config:
+    """Validate config text; `source` names it in problems, `base_dir` anchors paths."""
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    problems: list[Problem] = []
+
+    def add(loc: Loc, message: str, line: int | None = None) -> None:
+        problems.append(Problem(source, format_path(loc), redact_text(message), line))
+
+    try:
+        doc = _Yaml(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        what = " ".join(str(s) for s in (e.context, e.problem) if s) or "invalid YAML"
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        add((), f"YAML syntax error: {where}{what}", mark.line + 1 if mark else None)
+        raise ConfigError(problems) from None
+    except yaml.YAMLError as e:
+        add((), f"YAML syntax error: {e}")
+        raise ConfigError(problems) from None
+
+    for loc, line, first in doc.duplicates:
+        add(loc, f"key given twice (first on line {first}); the later one would win", line)
+
+    data = doc.data
+    if data is None:
+        add((), "the file is empty; see config/anprd.example.yaml for what goes in it")
+        raise ConfigError(problems)
+    if not isinstance(data, dict):
+        add((), f"the top level must be a mapping of sections (model, http, events, api, "
+                 f"defaults, cameras), got {_show(data)}")
+        raise ConfigError(problems)
+
+    data = dict(data)
+    for key in _SECTIONS:  # "model:" with everything under it commented out
+        if key in data and data[key] is None:
+            data[key] = {}
+    if "cameras" in data and data["cameras"] is None:
+        data["cameras"] = []
+
+    defaults = data.pop("defaults", {})
+    if not isinstance(defaults, dict):
+        add(("defaults",), f"expected a mapping of camera keys, got {_show(defaults)}",
+            doc.line(("defaults",)))
+        defaults = {}
+    if "name" in defaults:
+        add(("defaults", "name"), "every camera needs its own name; it cannot be a default",
+            doc.line(("defaults", "name")))
+        defaults = {k: v for k, v in defaults.items() if k != "name"}
+
+    raw_cams = data.get("cameras")
+    if isinstance(raw_cams, list):
+        data["cameras"] = [_merge(defaults, c) if isinstance(c, dict) else c for c in raw_cams]
+
+    context = {"base_dir": base}
+    errors: list[tuple[Loc, dict[str, Any]]] = []
+    if defaults:
+        placeholder = {"name": "defaults", "url": "defaults.mp4", **defaults}
+        try:
+            CameraConfig.model_validate(placeholder, context=context)
+        except ValidationError as e:
+            errors += [(("defaults", *e_["loc"]), dict(e_)) for e_ in e.errors()]
+
+    config: Config | None = None
+    try:
+        config = Config.model_validate(data, context=context)
+    except ValidationError as e:
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            if err["type"] == "duplicate_camera_name":
+                continue  # reported below, per camera, with its path
+            if loc[:1] == ("cameras",) and len(loc) > 2 and isinstance(raw_cams, list):
+                cam = raw_cams[loc[1]] if isinstance(loc[1], int) else None
+                if isinstance(cam, dict) and _from_defaults(cam, defaults, loc[2:]):
+                    continue  # already reported under defaults.*
+            errors.append((loc, dict(err)))
+
+    for loc, err in errors:
+        root: type[BaseModel] = Config
+        if loc[:1] == ("defaults",):
+            root = CameraConfig
+            err = {**err, "loc": loc[1:]}
+        add(loc, _message(err, root), doc.line(loc))
+
+    if isinstance(raw_cams, list):
+        first_index: dict[str, int] = {}
+        for i, cam in enumerate(data["cameras"]):
+            name = cam.get("name") if isinstance(cam, dict) else None
+            if not isinstance(name, str):
+                continue
+            if name in first_index:
+                add(("cameras", i, "name"),
+                    f"duplicate camera name '{name}' (also cameras[{first_index[name]}])",
+                    doc.line(("cameras", i, "name")))
+            else:
+                first_index[name] = i
+
+    if check_files:
+        _check_weights(data.get("model"), base, add, doc)
+
+    if problems:
+        problems.sort(key=lambda p: p.line if p.line is not None else math.inf)
+        raise ConfigError(problems)
+    assert config is not None
+    return config
+
+
+def _merge(defaults: dict[str, Any], camera: dict[str, Any]) -> dict[str, Any]:
+    """Camera keys over defaults; mappings (``dedup``) are merged key by key."""
+    out = dict(defaults)
+    for key, value in camera.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _from_defaults(camera: dict[str, Any], defaults: dict[str, Any], rest: Loc) -> bool:
+    """Whether the value at `rest` in the merged camera came from `defaults`."""
+    key = rest[0]
+    if key in camera:
+        own, inherited = camera[key], defaults.get(key)
+        if len(rest) > 1 and isinstance(own, dict) and isinstance(inherited, dict):
+            return rest[1] not in own and rest[1] in inherited
+        return False
+    return key in defaults
+
+
+def _check_weights(
+    model: Any, base: Path, add: Callable[[Loc, str, int | None], None], doc: _Yaml
+) -> None:
+    if model is not None and not isinstance(model, dict):
+        return  # a type error, already reported
+    weights: Any = DEFAULT_WEIGHTS
+    if model is not None and "weights" in model:
+        weights = model["weights"]
+        if not isinstance(weights, str):
+            return  # a type error, already reported
+    path = Path(os.path.normpath(base / Path(weights).expanduser()))
+    loc: Loc = ("model", "weights")
+    line = doc.line(loc) if isinstance(model, dict) and "weights" in model else None
+    if path.is_dir():
+        add(loc, f"is a folder, not a weights file: {path}", line)
+    elif not path.is_file():
+        add(loc, f"weights file not found: {path} (a relative path is taken from the "
+                 "config file's folder)", line)

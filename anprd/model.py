@@ -1,0 +1,161 @@
+"""The recognizer network: a shared trunk, a cheap dense presence head, a reading head.
+
+The seed's network paid for its 2048-unit dense layer at every window position. Here
+only the presence head runs densely over a picture (its window-sized convolution
+works on 8 feature channels); the reading head, which holds most of the weights, runs
+only on the few windows the presence head picked.
+
+All three views share their layers, so one `.keras` file holds everything:
+- `build_model()`: window (64, 128, 1) -> {"presence": (B, 1) logit, "chars": (B, 7, 37) logits}
+- `presence_net(model)`: picture (H, W, 1) of any size -> presence logits at a stride of 8
+- `reader_net(model)`: window -> char logits
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from .reads import N_CLASSES, N_POSITIONS
+from .window import WINDOW_H, WINDOW_W
+
+STRIDE = 8  # pixels between neighbouring windows in the dense presence map
+
+
+def _conv(filters: int, kernel, name: str) -> list[layers.Layer]:
+    # No batch normalisation: on the CPU it halves training speed for little gain here.
+    return [
+        layers.Conv2D(
+            filters, kernel, padding="same", activation="relu",
+            kernel_initializer="he_normal", name=name,
+        )
+    ]
+
+
+def _trunk_layers() -> list[layers.Layer]:
+    return [
+        layers.Rescaling(1.0 / 255.0, name="scale"),
+        *_conv(16, 3, "c1"),
+        layers.MaxPooling2D(2, name="pool1"),
+        *_conv(32, 3, "c2"),
+        layers.MaxPooling2D(2, name="pool2"),
+        *_conv(64, 3, "c3"),
+        layers.MaxPooling2D((2, 1), name="pool3"),  # (8, 32) cells for a window
+    ]
+
+
+def _presence_layers() -> list[layers.Layer]:
+    return [
+        layers.Conv2D(8, 1, activation="relu", name="p_reduce"),
+        # One window is 8 x 32 trunk cells; the stride of 2 across makes it 8 pixels.
+        layers.Conv2D(32, (8, 32), strides=(1, 2), activation="relu", name="p_window"),
+        layers.Conv2D(1, 1, name="p_logit", dtype="float32"),
+    ]
+
+
+def _reader_layers() -> list[layers.Layer]:
+    return [
+        *_conv(96, 3, "r1"),
+        layers.MaxPooling2D(2, name="r_pool"),
+        layers.Flatten(name="r_flat"),
+        layers.Dropout(0.2, name="r_drop"),
+        layers.Dense(256, activation="relu", name="r_dense"),
+        layers.Dense(N_POSITIONS * N_CLASSES, name="r_logits", dtype="float32"),
+        layers.Reshape((N_POSITIONS, N_CLASSES), name="chars"),
+    ]
+
+
+def _apply(x, stack: list[layers.Layer]):
+    for layer in stack:
+        x = layer(x)
+    return x
+
+
+def build_model() -> keras.Model:
+    inp = keras.Input((WINDOW_H, WINDOW_W, 1), name="window")
+    feats = _apply(inp, _trunk_layers())
+    presence = layers.Reshape((1,), name="presence")(_apply(feats, _presence_layers()))
+    chars = _apply(feats, _reader_layers())
+    return keras.Model(inp, {"presence": presence, "chars": chars}, name="anprd")
+
+
+def _named(model: keras.Model, stack: list[layers.Layer]) -> list[layers.Layer]:
+    """The model's own layers with the names of a freshly built stack, in stack order."""
+    return [model.get_layer(layer.name) for layer in stack]
+
+
+def presence_net(model: keras.Model) -> keras.Model:
+    """Fully convolutional presence: (B, H, W, 1) -> (B, (H-64)/8+1, (W-128)/8+1, 1) logits."""
+    inp = keras.Input((None, None, 1), name="picture")
+    x = _apply(inp, _named(model, _trunk_layers()))
+    return keras.Model(inp, _apply(x, _named(model, _presence_layers())), name="presence_net")
+
+
+def reader_net(model: keras.Model) -> keras.Model:
+    inp = keras.Input((WINDOW_H, WINDOW_W, 1), name="window")
+    x = _apply(inp, _named(model, _trunk_layers()))
+    return keras.Model(inp, _apply(x, _named(model, _reader_layers())), name="reader_net")
+
+
+def presence_loss(y_true, y_pred):
+    """7 x sigmoid cross-entropy of presence, as the seed weighs it (SPEC §3)."""
+    return 7.0 * keras.losses.binary_crossentropy(y_true, y_pred, from_logits=True)
+
+
+def chars_loss(y_true, y_pred):
+    """Softmax cross-entropy summed over positions, only for windows with a plate.
+
+    `y_true` is (B, 7) class indices; windows without a plate carry -1 everywhere.
+    """
+    y_true = ops.cast(y_true, "int32")
+    present = ops.cast(y_true[:, 0] >= 0, y_pred.dtype)
+    ce = keras.losses.sparse_categorical_crossentropy(
+        ops.maximum(y_true, 0), y_pred, from_logits=True
+    )
+    return ops.sum(ce, axis=-1) * present
+
+
+class PlateAccuracy(keras.metrics.Metric):
+    """Share of plate-present windows whose 7 positions are all read right."""
+
+    def __init__(self, name: str = "plate_acc", **kw):
+        super().__init__(name=name, **kw)
+        self.right = self.add_variable((), initializer="zeros", name="right")
+        self.total = self.add_variable((), initializer="zeros", name="total")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.cast(y_true, "int32")
+        present = ops.cast(y_true[:, 0] >= 0, "float32")
+        hit = ops.all(ops.equal(ops.argmax(y_pred, axis=-1), y_true), axis=-1)
+        self.right.assign_add(ops.sum(ops.cast(hit, "float32") * present))
+        self.total.assign_add(ops.sum(present))
+
+    def result(self):
+        return self.right / ops.maximum(self.total, 1.0)
+
+    def reset_state(self):
+        self.right.assign(0.0)
+        self.total.assign(0.0)
+
+
+def compile_model(model: keras.Model, learning_rate) -> keras.Model:
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss={"presence": presence_loss, "chars": chars_loss},
+        metrics={
+            "presence": [keras.metrics.BinaryAccuracy(name="acc", threshold=0.0)],
+            "chars": [PlateAccuracy()],
+        },
+    )
+    return model
+
+
+CUSTOM_OBJECTS = {
+    "presence_loss": presence_loss,
+    "chars_loss": chars_loss,
+    "PlateAccuracy": PlateAccuracy,
+}
+
+
+def load_model(path) -> keras.Model:
+    return keras.saving.load_model(path, custom_objects=CUSTOM_OBJECTS, compile=False)

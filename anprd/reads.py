@@ -1,0 +1,40 @@
+"""Plain data that flows from the detector to the tracker, the events and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Character classes of every position: A-Z, 0-9, then "no character" (index 36).
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+BLANK = len(ALPHABET)
+N_CLASSES = len(ALPHABET) + 1
+N_POSITIONS = 7
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    """One plate read in one picture.
+
+    `probs` is the reader's (7, 37) per-position distribution, kept so that the
+    tracker can combine the reads of one vehicle across frames.
+    """
+
+    plate: str  # e.g. "AB123CD" or "ABC123", no spaces
+    format: str  # name of the format it decoded under, e.g. "mercosur_ar"
+    confidence: float  # probability of the whole reading under the format
+    presence: float  # the detector's plate-present probability
+    box: tuple[int, int, int, int]  # x1, y1, x2, y2 in the picture's pixels
+    char_conf: tuple[float, ...]  # probability of each character of `plate`
+    probs: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class DetectParams:
+    """What one camera (or one API request) asks of the detector."""
+
+    formats: tuple[str, ...] = ("mercosur_ar", "legacy_ar")
+    min_confidence: float = 0.0
+    roi: tuple[tuple[int, int], ...] | None = None  # polygon in pixels
+    plate_width_px: tuple[int, int] | None = None  # smallest, largest plate width

@@ -1,0 +1,144 @@
+"""`python -m trainer {generate,preview,train,eval,bench}`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .backgrounds import BackgroundError
+from .fonts import FontError
+
+
+def _sources(args):
+    from .generate import Sources
+
+    return Sources.resolve(args.fonts or (), args.backgrounds or ())
+
+
+def cmd_generate(args) -> int:
+    from tqdm import tqdm
+
+    from .generate import write_samples
+
+    sources = _sources(args)
+    with tqdm(total=args.count, unit="samples", disable=None) as bar:
+        write_samples(args.out, args.count, args.seed, args.workers, sources, bar.update)
+    return 0
+
+
+def cmd_preview(args) -> int:
+    import cv2
+
+    from .generate import ChunkMaker, preview_sheet
+
+    samples = ChunkMaker(_sources(args), args.seed).chunk(0, 0, 64)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(args.out), preview_sheet(samples))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    """Samples per second of one worker, pool building included."""
+    from .generate import CHUNK, ChunkMaker
+
+    maker = ChunkMaker(_sources(args), args.seed)
+    maker.chunk(0, 0, 16)  # warm up
+    t = time.perf_counter()
+    n = 0
+    for k in range(args.chunks):
+        n += len(maker.chunk(k + 1, 0, CHUNK))
+    rate = n / (time.perf_counter() - t)
+    print(f"one worker: {rate:.0f} samples/s ({n} samples)")
+    print(json.dumps({"samples_per_second": round(rate, 1), "n": n}))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .train import TrainConfig, train
+
+    if args.resume and not args.resume.is_file():
+        print(f"error: checkpoint not found: {args.resume}", file=sys.stderr)
+        return 2
+    cfg = TrainConfig(
+        out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
+        workers=args.workers, eval_every=args.eval_every, val_count=args.val_count,
+        resume=args.resume,
+    )
+    train(cfg, _sources(args))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import main
+
+    if not args.weights.is_file():
+        print(f"error: weights not found: {args.weights}", file=sys.stderr)
+        return 2
+    if not args.data.is_dir():
+        print(f"error: data folder not found: {args.data}", file=sys.stderr)
+        return 2
+    return main(args.weights, args.data)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def with_sources(sp):
+        sp.add_argument("--fonts", action="append", type=Path, metavar="DIR",
+                        help="extra font folder (repeatable)")
+        sp.add_argument("--backgrounds", action="append", type=Path, metavar="DIR",
+                        help="extra background picture folder (repeatable)")
+        sp.add_argument("--seed", type=int, default=1)
+        return sp
+
+    g = with_sources(sub.add_parser("generate", help="write labelled windows as PNG files"))
+    g.add_argument("--count", type=int, required=True)
+    g.add_argument("--out", type=Path, required=True)
+    g.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    g.set_defaults(func=cmd_generate)
+
+    pv = with_sources(sub.add_parser("preview", help="a contact sheet of 64 samples"))
+    pv.add_argument("--out", type=Path, required=True)
+    pv.set_defaults(func=cmd_preview)
+
+    b = with_sources(sub.add_parser("bench", help="generator speed of one worker"))
+    b.add_argument("--chunks", type=int, default=2)
+    b.set_defaults(func=cmd_bench)
+
+    t = with_sources(sub.add_parser("train", help="train the network"))
+    t.add_argument("--out", type=Path, default=Path("weights/anprd.keras"))
+    t.add_argument("--steps", type=int, default=30000)
+    t.add_argument("--batch", type=int, default=64)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    t.add_argument("--eval-every", type=int, default=500)
+    t.add_argument("--val-count", type=int, default=2048)
+    t.add_argument("--resume", type=Path, metavar="CHECKPOINT")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="figures on a folder of generated samples")
+    e.add_argument("--weights", type=Path, required=True)
+    e.add_argument("--data", type=Path, required=True)
+    e.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (FontError, BackgroundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

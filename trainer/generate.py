@@ -1,0 +1,183 @@
+"""Deterministic production of labelled windows: chunks, files, batches, preview sheets.
+
+Sample i is drawn from chunk i // CHUNK, and each chunk builds its own background pool
+from (seed, chunk): the same seed gives the same samples whatever the worker count.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from anprd.reads import ALPHABET, BLANK, N_POSITIONS
+
+from .backgrounds import build_pool, find_photos
+from .fonts import Font, load_fonts
+from .scene import Sample, make_sample
+
+CHUNK = 1024  # samples per chunk: one background pool each
+POOL = 48  # background pictures per chunk
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where fonts and backgrounds come from; validated once, in the parent process."""
+
+    font_dirs: tuple[str, ...] = ()
+    background_dirs: tuple[str, ...] = ()
+    photos: tuple[Path, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def resolve(cls, font_dirs=(), background_dirs=()) -> Sources:
+        load_fonts(list(font_dirs))  # raises FontError with a clear message
+        photos = tuple(find_photos(list(background_dirs)))
+        return cls(tuple(map(str, font_dirs)), tuple(map(str, background_dirs)), photos)
+
+
+class ChunkMaker:
+    """Produces the samples of whole chunks; one per worker process."""
+
+    def __init__(self, sources: Sources, seed: int):
+        self.fonts: list[Font] = load_fonts(list(sources.font_dirs))
+        self.photos = list(sources.photos)
+        self.seed = seed
+
+    def chunk(self, k: int, start: int = 0, stop: int = CHUNK) -> list[Sample]:
+        rng = np.random.default_rng([self.seed, k])
+        pool = build_pool(rng, self.photos, self.fonts, POOL)
+        return [
+            make_sample(np.random.default_rng([self.seed, k, i]), pool, self.fonts)
+            for i in range(start, stop)
+        ]
+
+
+def encode_text(text: str, present: bool) -> np.ndarray:
+    """The 7 class indices of a window: -1s when no plate is present."""
+    if not present:
+        return np.full(N_POSITIONS, -1, np.int32)
+    idx = [ALPHABET.index(c) for c in text] + [BLANK] * (N_POSITIONS - len(text))
+    return np.array(idx, np.int32)
+
+
+def to_arrays(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = np.stack([s.image for s in samples])[..., None]
+    presence = np.array([[float(s.present)] for s in samples], np.float32)
+    chars = np.stack([encode_text(s.text, s.present) for s in samples])
+    return x, presence, chars
+
+
+def file_name(index: int, s: Sample) -> str:
+    return f"{index:08d}_{s.text}_{int(s.present)}.png"
+
+
+def _write_chunk(args: tuple[Sources, int, int, int, int, str]) -> int:
+    sources, seed, k, start, stop, out = args
+    maker = _worker_maker(sources, seed)
+    for j, s in enumerate(maker.chunk(k, start, stop)):
+        cv2.imwrite(str(Path(out) / file_name(k * CHUNK + start + j, s)), s.image)
+    return stop - start
+
+
+_MAKER: ChunkMaker | None = None
+
+
+def _worker_maker(sources: Sources, seed: int) -> ChunkMaker:
+    global _MAKER  # one per worker process: fonts are rendered once, not per chunk
+    if _MAKER is None or _MAKER.seed != seed:
+        _MAKER = ChunkMaker(sources, seed)
+    return _MAKER
+
+
+def write_samples(
+    out: Path, count: int, seed: int, workers: int, sources: Sources, progress=None
+) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for k in range((count + CHUNK - 1) // CHUNK):
+        stop = min(CHUNK, count - k * CHUNK)
+        # Split chunks into pieces so that small counts still use every worker.
+        step = max(64, stop // max(1, workers))
+        for start in range(0, stop, step):
+            jobs.append((sources, seed, k, start, min(stop, start + step), str(out)))
+    if workers <= 1:
+        for j in jobs:
+            n = _write_chunk(j)
+            if progress:
+                progress(n)
+        return
+    with mp.get_context("spawn").Pool(workers) as pool:
+        for n in pool.imap_unordered(_write_chunk, jobs):
+            if progress:
+                progress(n)
+
+
+def _stream_worker(sources: Sources, seed: int, first: int, step: int, batch: int, q) -> None:
+    maker = ChunkMaker(sources, seed)
+    k = first
+    while True:
+        samples = maker.chunk(k)
+        for b in range(0, len(samples) - batch + 1, batch):
+            q.put(to_arrays(samples[b : b + batch]))
+        k += step
+
+
+class BatchStream:
+    """Endless batches (x uint8 (B,64,128,1), presence (B,1), chars (B,7)) from workers.
+
+    The queue is bounded, so workers wait for training rather than fill memory.
+    """
+
+    def __init__(self, sources: Sources, seed: int, batch: int, workers: int = 1, depth: int = 8):
+        ctx = mp.get_context("spawn")
+        self.queue = ctx.Queue(maxsize=depth)
+        self.procs = [
+            ctx.Process(
+                target=_stream_worker, args=(sources, seed, w, workers, batch, self.queue),
+                daemon=True,
+            )
+            for w in range(workers)
+        ]
+        for p in self.procs:
+            p.start()
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        while True:
+            try:
+                x, presence, chars = self.queue.get(timeout=120)
+            except queue.Empty:
+                if not any(p.is_alive() for p in self.procs):
+                    raise RuntimeError("all data workers died") from None
+                continue
+            yield x, {"presence": presence, "chars": chars}
+
+    def close(self) -> None:
+        for p in self.procs:
+            p.terminate()
+
+
+def preview_sheet(samples: list[Sample], cols: int = 8, scale: int = 2) -> np.ndarray:
+    """A contact sheet: each window with its label (text and p) underneath."""
+    cells = []
+    for s in samples:
+        img = cv2.resize(s.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+        if s.present and s.corners is not None:
+            cv2.polylines(img, [np.int32(s.corners * scale)], True, (0, 200, 0), 1, cv2.LINE_AA)
+        label = np.full((22, img.shape[1], 3), 255, np.uint8)
+        color = (0, 140, 0) if s.present else (0, 0, 200)
+        cv2.putText(label, f"{s.text or '-'}  p={int(s.present)}", (4, 16),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, 1, cv2.LINE_AA)
+        cells.append(cv2.copyMakeBorder(np.vstack([img, label]), 2, 2, 2, 2,
+                                         cv2.BORDER_CONSTANT, value=(128, 128, 128)))
+    rows = [np.hstack(cells[i : i + cols]) for i in range(0, len(cells), cols)]
+    if len(rows[-1]) != len(rows[0]) or rows[-1].shape != rows[0].shape:
+        pad = np.full_like(rows[0], 255)
+        pad[:, : rows[-1].shape[1]] = rows[-1]
+        rows[-1] = pad
+    return np.vstack(rows)

@@ -1,0 +1,243 @@
+"""Renders flat, front-on Argentine plates in grayscale: Mercosur and legacy.
+
+A plate is drawn on a small canvas (about 0.4 px per millimetre) in values 0..1,
+with an alpha mask for its rounded outline; `scene.py` then warps it into a window.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .fonts import Font, scaled_glyph
+
+LETTERS = string.ascii_uppercase
+DIGITS = string.digits
+CANVAS_W = 160  # canvas width in pixels for a 400 mm Mercosur plate
+
+
+@dataclass
+class Plate:
+    image: np.ndarray  # float32 (h, w) in 0..1
+    alpha: np.ndarray  # float32 (h, w) in 0..1: the plate's outline
+    text: str  # the plate's characters, no spaces
+    format: str  # "mercosur_ar" or "legacy_ar"
+    corners: np.ndarray | None = None  # (4, 2) plate corners on the canvas, clockwise
+
+    def __post_init__(self) -> None:
+        if self.corners is None:
+            h, w = self.image.shape
+            self.corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+
+
+def random_text(rng: np.random.Generator, fmt: str) -> str:
+    groups = "LLDDDLL" if fmt == "mercosur_ar" else "LLLDDD"
+    out = []
+    for i, g in enumerate(groups):
+        if fmt == "mercosur_ar" and i == 0 and rng.random() < 0.3:
+            out.append("A")  # real Mercosur series have started with A so far
+        else:
+            out.append(rng.choice(list(LETTERS if g == "L" else DIGITS)))
+    return "".join(out)
+
+
+def _rounded_mask(h: int, w: int, r: int) -> np.ndarray:
+    m = np.zeros((h, w), np.uint8)
+    r = max(1, min(r, h // 3, w // 3))
+    cv2.rectangle(m, (r, 0), (w - 1 - r, h - 1), 255, -1)
+    cv2.rectangle(m, (0, r), (w - 1, h - 1 - r), 255, -1)
+    for cx, cy in ((r, r), (w - 1 - r, r), (r, h - 1 - r), (w - 1 - r, h - 1 - r)):
+        cv2.circle(m, (cx, cy), r, 255, -1, lineType=cv2.LINE_AA)
+    return m.astype(np.float32) / 255.0
+
+
+def _paste(dst: np.ndarray, g: np.ndarray, x: int, y: int) -> None:
+    """Paste mask g at (x, y) by maximum, clipped to dst."""
+    h, w = g.shape
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + w, dst.shape[1]), min(y + h, dst.shape[0])
+    if x1 > x0 and y1 > y0:
+        np.maximum(
+            dst[y0:y1, x0:x1], g[y0 - y : y1 - y, x0 - x : x1 - x], out=dst[y0:y1, x0:x1]
+        )
+
+
+def text_mask(
+    font: Font,
+    text: str,
+    shape: tuple[int, int],
+    height: int,
+    width_factor: float,
+    spacing: float,
+    gaps: dict[int, float],
+    center: tuple[float, float],
+    stroke: int = 0,
+) -> np.ndarray:
+    """Mask of a line of text centred at `center`; `gaps` adds space before an index."""
+    glyphs = [
+        scaled_glyph(font, c, height, width_factor) if c in font.glyphs else None for c in text
+    ]
+    adv = [g.shape[1] if g is not None else height * 0.3 for g in glyphs]
+    total = sum(adv) + spacing * height * (len(text) - 1) + sum(gaps.values()) * height
+    mask = np.zeros(shape, np.float32)
+    x = center[0] - total / 2
+    for i, g in enumerate(glyphs):
+        x += gaps.get(i, 0.0) * height
+        if g is not None:
+            # Glyphs sit on a common baseline: the bottom of the capitals.
+            y = center[1] + height / 2 - g.shape[0]
+            if text[i] in "gjpqy":
+                y += height * 0.25
+            _paste(mask, g, round(x), round(y))
+        x += adv[i] + spacing * height
+    if stroke > 0:
+        mask = cv2.dilate(mask, np.ones((stroke + 1, stroke + 1), np.uint8))
+    elif stroke < 0:
+        mask = cv2.erode(mask, np.ones((2, 2), np.uint8))
+    return mask
+
+
+def _low_freq_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
+    small = rng.random((max(2, cells // 3), cells)).astype(np.float32)
+    return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+
+
+def render_mercosur(rng: np.random.Generator, font: Font, small_font: Font) -> Plate:
+    w = CANVAS_W
+    h = round(w * 130 / 400)
+    text = random_text(rng, "mercosur_ar")
+    field = rng.uniform(0.72, 1.0)
+    ink = rng.uniform(0.0, min(0.35, field - 0.35))
+    band_v = rng.uniform(0.2, 0.6)  # blue band in gray: dark to mid
+    band_h = round(h * rng.uniform(0.17, 0.23))
+    img = np.full((h, w), field, np.float32)
+    img[:band_h] = band_v
+    # Security print: a faint diagonal wave pattern over the white field.
+    if rng.random() < 0.8:
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        freq = rng.uniform(0.15, 0.35)
+        wave = np.sin((xx + yy * rng.uniform(-1, 1)) * freq) * rng.uniform(0.01, 0.05)
+        img[band_h:] -= np.abs(wave[band_h:])
+    band_ink = min(1.0, band_v + rng.uniform(0.3, 0.6))
+    band_text = text_mask(
+        small_font, "REPUBLICA ARGENTINA", (h, w), max(3, round(band_h * 0.45)),
+        1.0, 0.12, {}, (w / 2, band_h / 2), 0,
+    )
+    img = img * (1 - band_text) + band_ink * band_text
+    # Emblem (left) and flag (right) marks in the band.
+    r = max(2, band_h // 3)
+    cv2.circle(img, (round(w * 0.07), band_h // 2), r, float(band_ink * 0.9), -1, cv2.LINE_AA)
+    fx = round(w * rng.uniform(0.86, 0.9))
+    cv2.rectangle(img, (fx, band_h // 5), (fx + band_h, band_h - band_h // 5), 0.85, -1)
+    cv2.rectangle(img, (fx, band_h // 2 - 1), (fx + band_h, band_h // 2), 0.98, -1)
+    char_h = round(h * rng.uniform(0.46, 0.56))
+    wf = rng.uniform(0.8, 1.15)
+    gap = rng.uniform(0.15, 0.4)
+    cy = band_h + (h - band_h) * rng.uniform(0.48, 0.54)
+    stroke = int(rng.choice([-1, 0, 0, 0, 1]))
+    mask = text_mask(
+        font, text, (h, w), char_h, wf, rng.uniform(0.04, 0.12), {2: gap, 5: gap},
+        (w / 2 + rng.uniform(-3, 3), cy), stroke,
+    )
+    img = img * (1 - mask) + ink * mask
+    border = rng.uniform(0.0, 0.35)
+    th = int(rng.integers(1, 3))
+    cv2.rectangle(img, (0, 0), (w - 1, h - 1), float(border), th)
+    alpha = _rounded_mask(h, w, int(rng.integers(2, 8)))
+    return Plate(img, alpha, text, "mercosur_ar")
+
+
+def render_legacy(rng: np.random.Generator, font: Font, small_font: Font) -> Plate:
+    w = round(CANVAS_W * rng.uniform(0.78, 0.9))
+    h = round(w / rng.uniform(2.3, 2.9))
+    text = random_text(rng, "legacy_ar")
+    # Legacy plates are dark with light characters; under infrared or strong light the
+    # reflective paint often turns them light with dark characters (see the real crops).
+    inverted = rng.random() < 0.35
+    field = rng.uniform(0.0, 0.3)
+    ink = rng.uniform(field + 0.35, 1.0)
+    if inverted:
+        field, ink = 1.0 - field, 1.0 - ink
+    img = np.full((h, w), field, np.float32)
+    inset = max(2, round(h * 0.06))
+    if rng.random() < 0.85:  # the raised border
+        cv2.rectangle(img, (inset, inset), (w - 1 - inset, h - 1 - inset), float(ink), 1)
+    if rng.random() < 0.8:
+        top = text_mask(
+            small_font, "ARGENTINA", (h, w), max(3, round(h * 0.09)), 1.0, 0.15, {},
+            (w / 2, inset + h * 0.1), 0,
+        )
+        img = img * (1 - top) + ink * top
+    char_h = round(h * rng.uniform(0.48, 0.6))
+    sep = rng.random()
+    gap = rng.uniform(0.35, 0.7)
+    mask = text_mask(
+        font, text, (h, w), char_h, rng.uniform(0.8, 1.2), rng.uniform(0.05, 0.14), {3: gap},
+        (w / 2 + rng.uniform(-3, 3), h * rng.uniform(0.55, 0.62)), int(rng.choice([0, 0, 1])),
+    )
+    if sep < 0.5:  # a dot or dash between letters and digits, as on many real plates
+        x3 = w / 2 + (rng.uniform(-0.2, 0.2)) * char_h
+        y = round(h * 0.58)
+        if sep < 0.25:
+            cv2.circle(mask, (round(x3), y), max(1, char_h // 12), 1.0, -1)
+        else:
+            cv2.line(mask, (round(x3 - char_h * 0.12), y), (round(x3 + char_h * 0.12), y), 1.0, 2)
+    img = img * (1 - mask) + ink * mask
+    alpha = _rounded_mask(h, w, int(rng.integers(2, 6)))
+    return Plate(img, alpha, text, "legacy_ar")
+
+
+def weather(rng: np.random.Generator, plate: Plate) -> Plate:
+    """Dirt, wear, shadows, light gradients and bolts on a flat plate."""
+    img = plate.image
+    h, w = img.shape
+    if rng.random() < 0.5:  # dirt: low-frequency multiplicative stains
+        img = img * (1 - rng.uniform(0.1, 0.45) * _low_freq_noise(rng, (h, w), 8))
+    if rng.random() < 0.4:  # light gradient across the plate
+        g = np.linspace(rng.uniform(-0.3, 0.1), rng.uniform(-0.1, 0.3), w, dtype=np.float32)
+        img = img + g[None, :]
+    if rng.random() < 0.25:  # a hard shadow over part of the plate
+        x0 = rng.uniform(0, w)
+        slope = rng.uniform(-2, 2)
+        yy, xx = np.mgrid[0:h, 0:w]
+        side = (xx - x0 - slope * (yy - h / 2)) > 0
+        img = np.where(side, img * rng.uniform(0.4, 0.8), img)
+    if rng.random() < 0.3:  # wear: paint flaking off in speckles
+        speck = rng.random((h, w)).astype(np.float32) < rng.uniform(0.01, 0.06)
+        img = np.where(speck, img + rng.uniform(-0.4, 0.4), img)
+    if rng.random() < 0.4:  # bolts
+        y = round(h * rng.uniform(0.08, 0.3))
+        v = float(rng.uniform(0.2, 0.9))
+        for x in (round(w * 0.2), round(w * 0.8)):
+            cv2.circle(img, (x, y), max(2, h // 18), v, -1, cv2.LINE_AA)
+    img = np.clip(img, 0, 1).astype(np.float32)
+    return Plate(img, plate.alpha, plate.text, plate.format, plate.corners)
+
+
+def with_frame(rng: np.random.Generator, plate: Plate, small_font: Font) -> Plate:
+    """Surround the plate with a holder frame, sometimes with a dealer's name below.
+
+    The text labels are unchanged: the reader must ignore the frame's text.
+    """
+    h, w = plate.image.shape
+    top = round(h * rng.uniform(0.03, 0.12))
+    side = round(h * rng.uniform(0.03, 0.12))
+    bottom = round(h * rng.uniform(0.05, 0.3))
+    H, W = h + top + bottom, w + 2 * side
+    v = float(rng.uniform(0, 1))
+    img = np.full((H, W), v, np.float32)
+    img[top : top + h, side : side + w] = plate.image * plate.alpha + v * (1 - plate.alpha)
+    if bottom > 8 and rng.random() < 0.5:
+        words = ["Grupo Bavarian", "Strianese", "AUTOMOTORES", "Concesionario", "Tel 4455"]
+        t = str(rng.choice(words))
+        m = text_mask(
+            small_font, t, (H, W), max(3, round(bottom * 0.5)), 1.0, 0.1, {},
+            (W / 2, top + h + bottom / 2), 0,
+        )
+        ink = 1.0 - v if abs(1 - 2 * v) > 0.2 else 0.0
+        img = img * (1 - m) + ink * m
+    alpha = _rounded_mask(H, W, int(rng.integers(3, 10)))
+    return Plate(img, alpha, plate.text, plate.format, plate.corners + np.float32([side, top]))

@@ -1,0 +1,230 @@
+"""Composes one labelled 128 x 64 training window: background, posed plate, camera.
+
+The label comes from the plate's corners after the warp, by the exact presence rule
+of `anprd.window.plate_present`, never from what the sampler meant to draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from anprd.window import MAX_W_FRAC, MIN_FRAC, WINDOW_H, WINDOW_W, plate_present
+
+from .backgrounds import cut_window
+from .fonts import OTHER_CHARS, PLATE_CHARS, Font
+from .render import Plate, render_legacy, render_mercosur, text_mask, weather, with_frame
+
+MIN_W = MIN_FRAC * WINDOW_W
+MAX_W = MAX_W_FRAC * WINDOW_W
+
+
+@dataclass(frozen=True)
+class Sample:
+    image: np.ndarray  # uint8 (64, 128)
+    text: str  # plate text in the window ("" when there is none)
+    present: bool
+    corners: np.ndarray | None  # (4, 2) plate corners in window pixels, if a plate was drawn
+
+
+def _rotation(roll: float, pitch: float, yaw: float) -> np.ndarray:
+    cr, sr = np.cos(roll), np.sin(roll)
+    cp, sp = np.cos(pitch), np.sin(pitch)
+    cy, sy = np.cos(yaw), np.sin(yaw)
+    rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
+    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    return rz @ rx @ ry
+
+
+def pose_homography(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+    """Homography from a w x h canvas to a random 3D pose seen in perspective."""
+    roll = np.deg2rad(np.clip(rng.normal(0, 5), -15, 15))
+    pitch = np.deg2rad(rng.uniform(-25, 25))
+    yaw = np.deg2rad(np.clip(rng.normal(0, 18), -45, 45))
+    dist = rng.uniform(1.5, 8.0)  # camera distance in plate widths: perspective strength
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    pts = np.array([[x - w / 2, y - h / 2, 0.0] for x, y in src]) / w
+    pts = pts @ _rotation(roll, pitch, yaw).T
+    z = pts[:, 2] + dist
+    dst = (pts[:, :2] * dist / z[:, None] * w).astype(np.float32)
+    return cv2.getPerspectiveTransform(src, dst)
+
+
+def _place(H: np.ndarray, corners: np.ndarray, width: float, x0: float, y0: float) -> np.ndarray:
+    """Scale and move H so that the plate corners' box has `width` and its corner at x0, y0."""
+    pts = cv2.perspectiveTransform(corners[None], H)[0]
+    s = width / (pts[:, 0].max() - pts[:, 0].min())
+    tx = x0 - s * pts[:, 0].min()
+    ty = y0 - s * pts[:, 1].min()
+    A = np.array([[s, 0, tx], [0, s, ty], [0, 0, 1]])
+    return A @ H
+
+
+def _random_plate(rng: np.random.Generator, fonts: list[Font]) -> Plate:
+    font = fonts[int(rng.integers(len(fonts)))]
+    small = fonts[int(rng.integers(len(fonts)))]
+    if rng.random() < 0.55:
+        plate = render_mercosur(rng, font, small)
+    else:
+        plate = render_legacy(rng, font, small)
+    plate = weather(rng, plate)
+    if rng.random() < 0.35:
+        plate = with_frame(rng, plate, small)
+    return plate
+
+
+def _composite(win: np.ndarray, img: np.ndarray, alpha: np.ndarray, H: np.ndarray) -> np.ndarray:
+    size = (WINDOW_W, WINDOW_H)
+    both = cv2.warpPerspective(np.dstack([img, alpha]), H, size, flags=cv2.INTER_LINEAR)
+    a = both[..., 1]
+    return win * (1 - a) + both[..., 0] * a
+
+
+def _sizes(rng: np.random.Generator, kind: str) -> tuple[float, bool]:
+    """Plate box width for a window kind, and whether it must stay inside the window."""
+    if kind == "present":
+        return rng.uniform(MIN_W + 0.5, MAX_W - 0.5), True
+    if kind == "small":  # mostly near the lower bound, where scale must be learnt
+        return MIN_W * (1 - rng.beta(1.0, 3.0) * 0.75), True
+    if kind == "large":
+        return MAX_W * (1 + rng.beta(1.0, 2.5) * 1.2), False
+    return rng.uniform(MIN_W, MAX_W), False  # "cut": the right size, crossing the edge
+
+
+def _position(
+    rng: np.random.Generator, bw: float, bh: float, inside: bool, kind: str
+) -> tuple[float, float]:
+    if inside:
+        return rng.uniform(0, max(0.0, WINDOW_W - bw)), rng.uniform(0, max(0.0, WINDOW_H - bh))
+    if kind == "cut":  # cross one edge by 3 px to half the plate
+        x = rng.uniform(0, max(0.0, WINDOW_W - bw))
+        y = rng.uniform(0, max(0.0, WINDOW_H - bh))
+        edge = rng.integers(4)
+        if edge == 0:
+            x = -rng.uniform(3, bw / 2)
+        elif edge == 1:
+            x = WINDOW_W - bw + rng.uniform(3, bw / 2)
+        elif edge == 2:
+            y = -rng.uniform(3, bh / 2)
+        else:
+            y = WINDOW_H - bh + rng.uniform(3, bh / 2)
+        return x, y
+    return rng.uniform(-bw / 2, WINDOW_W - bw / 2), rng.uniform(-bh / 2, WINDOW_H - bh / 2)
+
+
+def _not_a_plate(rng: np.random.Generator, win: np.ndarray, fonts: list[Font]) -> np.ndarray:
+    """Draw text or shapes that a reader must not take for a plate."""
+    font = fonts[int(rng.integers(len(fonts)))]
+    kind = rng.integers(4)
+    shape = (WINDOW_H, WINDOW_W)
+    if kind == 0:  # a caption bar, as on TV or a camera's overlay
+        y0 = int(rng.integers(0, WINDOW_H - 16))
+        bh = int(rng.integers(14, 34))
+        bar = float(rng.uniform(0, 1))
+        win = win.copy()
+        win[y0 : y0 + bh] = win[y0 : y0 + bh] * rng.uniform(0, 0.4) + bar * 0.6
+        pool = PLATE_CHARS + OTHER_CHARS + "    "
+        n = int(rng.integers(4, 14))
+        text = "".join(rng.choice(list(pool), n))
+        m = text_mask(font, text, shape, int(bh * rng.uniform(0.4, 0.7)), 1.0, 0.08, {},
+                      (rng.uniform(20, 108), y0 + bh / 2), 0)
+        ink = 1.0 - bar if rng.random() < 0.8 else float(rng.random())
+        return win * (1 - m) + ink * m
+    if kind == 1:  # a timestamp overlay
+        t = f"20{rng.integers(10, 30)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d} " \
+            f"{rng.integers(0, 24):02d}:{rng.integers(0, 60):02d}:{rng.integers(0, 60):02d}"
+        m = text_mask(font, t, shape, int(rng.integers(6, 14)), 1.0, 0.08, {},
+                      (rng.uniform(30, 98), rng.uniform(8, 56)), 0)
+        return win * (1 - m) + float(rng.choice([0.0, 1.0])) * m
+    if kind == 2:  # a plate-like rectangle with no plate text
+        w = rng.uniform(50, 110)
+        h = w / rng.uniform(2.2, 3.5)
+        x, y = rng.uniform(0, WINDOW_W - w), rng.uniform(0, WINDOW_H - h)
+        win = win.copy()
+        p1, p2 = (round(x), round(y)), (round(x + w), round(y + h))
+        cv2.rectangle(win, p1, p2, float(rng.random()), -1)
+        cv2.rectangle(win, p1, p2, float(rng.random()), 1)
+        if rng.random() < 0.6:
+            words = ["Ford", "Honda", "TAXI", "sale", "venta", "Tel.", "www", "POLICIA", "abc"]
+            m = text_mask(font, str(rng.choice(words)), shape, round(h * rng.uniform(0.3, 0.6)),
+                          1.0, 0.1, {}, (x + w / 2, y + h / 2), 0)
+            win = win * (1 - m) + float(rng.random()) * m
+        return win
+    # shop sign or sticker: random words, mixed case
+    n = int(rng.integers(3, 10))
+    text = "".join(rng.choice(list(OTHER_CHARS[:26] + PLATE_CHARS), n))
+    m = text_mask(font, text, shape, int(rng.integers(8, 30)), rng.uniform(0.7, 1.3), 0.08,
+                  {}, (rng.uniform(20, 108), rng.uniform(10, 54)), 0)
+    return win * (1 - m) + float(rng.random()) * m
+
+
+def _camera(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+    """Lighting, optics and sensor: gradients, glare, blur, low resolution, noise."""
+    if rng.random() < 0.3:
+        g = np.linspace(rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3), WINDOW_W, dtype=np.float32)
+        img = img + g[None, :]
+    if rng.random() < 0.1:  # glare: a bright blob
+        yy, xx = np.mgrid[0:WINDOW_H, 0:WINDOW_W].astype(np.float32)
+        cx, cy, r = rng.uniform(0, WINDOW_W), rng.uniform(0, WINDOW_H), rng.uniform(5, 40)
+        img = img + rng.uniform(0.3, 1.0) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))
+    if rng.random() < 0.25:  # motion blur
+        n = int(rng.integers(3, 9))
+        k = np.zeros((n, n), np.float32)
+        k[n // 2] = 1.0 / n
+        R = cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), float(rng.uniform(0, 180)), 1.0)
+        k = cv2.warpAffine(k, R, (n, n))
+        img = cv2.filter2D(img, -1, k / max(k.sum(), 1e-6))
+    if rng.random() < 0.4:  # defocus
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.6))
+    if rng.random() < 0.25:  # low resolution
+        f = rng.uniform(1.5, 3.5)
+        size = (round(WINDOW_W / f), round(WINDOW_H / f))
+        small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        img = cv2.resize(small, (WINDOW_W, WINDOW_H), interpolation=cv2.INTER_LINEAR)
+    contrast = rng.uniform(0.4, 1.3) if rng.random() < 0.2 else rng.uniform(0.7, 1.15)
+    img = (img - 0.5) * contrast + 0.5 + rng.uniform(-0.25, 0.25)
+    img = np.clip(img, 0, 1) ** rng.uniform(0.6, 1.6)
+    img = img + rng.normal(0, rng.uniform(0, 0.06), img.shape).astype(np.float32)
+    out = np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
+    if rng.random() < 0.4:
+        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 90))])
+        out = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    return out
+
+
+KINDS = ("present", "small", "large", "cut", "none")
+KIND_P = (0.5, 0.16, 0.1, 0.1, 0.14)
+
+
+def make_sample(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font]) -> Sample:
+    kind = KINDS[int(rng.choice(len(KINDS), p=KIND_P))]
+    win = cut_window(rng, pool, (WINDOW_H, WINDOW_W))
+    if rng.random() < 0.1:  # infrared night: dark scene, the plate lit by the camera
+        win = win * rng.uniform(0.05, 0.35)
+    text, corners = "", None
+    if kind == "none" or rng.random() < 0.15:
+        win = _not_a_plate(rng, win, fonts)
+    if kind != "none":
+        plate = _random_plate(rng, fonts)
+        h, w = plate.image.shape
+        H = pose_homography(rng, w, h)
+        width, inside = _sizes(rng, kind)
+        pts = cv2.perspectiveTransform(plate.corners[None], H)[0]
+        ratio = (pts[:, 1].max() - pts[:, 1].min()) / (pts[:, 0].max() - pts[:, 0].min())
+        x0, y0 = _position(rng, width, width * ratio, inside, kind)
+        H = _place(H, plate.corners, width, x0, y0)
+        if rng.random() < 0.1:  # partial occlusion of the plate's edge by a small object
+            img = plate.image.copy()
+            ph, pw = img.shape
+            ow = int(pw * rng.uniform(0.03, 0.12))
+            x = 0 if rng.random() < 0.5 else pw - ow
+            img[:, x : x + ow] = rng.random()
+            plate = Plate(img, plate.alpha, plate.text, plate.format, plate.corners)
+        win = _composite(win, plate.image, plate.alpha, H)
+        corners = cv2.perspectiveTransform(plate.corners[None], H)[0]
+        text = plate.text
+    present = corners is not None and plate_present(corners)
+    return Sample(_camera(rng, win), text, present, corners)

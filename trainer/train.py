@@ -1,0 +1,180 @@
+"""Training: synthetic batches from worker processes into the shared Keras model.
+
+One "epoch" here is `eval_every` steps, after which the model is scored on a fixed
+synthetic validation set, the log and plot are updated and a checkpoint is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from anprd.model import CUSTOM_OBJECTS, build_model, compile_model
+
+from .evaluate import figures, predict
+from .generate import ChunkMaker, Sources, to_arrays
+
+VAL_SEED = 7919  # the validation windows' seed: never a training seed
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    out: Path
+    steps: int = 30000
+    batch: int = 64
+    lr: float = 2e-3
+    seed: int = 1
+    workers: int = 1
+    eval_every: int = 500
+    val_count: int = 2048
+    resume: Path | None = None
+
+
+def _run_dir(out: Path) -> Path:
+    return out.parent / f"{out.stem}.run"
+
+
+def _schedule(cfg: TrainConfig):
+    warmup = min(500, cfg.steps // 10)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=cfg.lr / 20, decay_steps=max(1, cfg.steps - warmup), alpha=0.02,
+        warmup_target=cfg.lr, warmup_steps=warmup,
+    )
+
+
+def _setup_devices() -> str:
+    """Use every GPU there is: mixed precision, and data parallelism across several."""
+    gpus = keras.distribution.list_devices("gpu")
+    if gpus:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    if len(gpus) > 1:
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=gpus))
+    return f"{len(gpus)} GPU(s)" if gpus else "CPU"
+
+
+class Progress(keras.callbacks.Callback):
+    """Validation, CSV log, plot and checkpoint after every block of steps."""
+
+    def __init__(self, cfg: TrainConfig, val, run: Path, start_time: float):
+        super().__init__()
+        self.cfg, self.val, self.run, self.t0 = cfg, val, run, start_time
+        self.log = run / "log.csv"
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        f = figures(*predict(self.model, self.val[0]), self.val[1], self.val[2])
+        step = (epoch + 1) * self.cfg.eval_every
+        row = {
+            "step": step,
+            "samples": step * self.cfg.batch,
+            "seconds": round(time.time() - self.t0, 1),
+            "loss": round(float(logs.get("loss", np.nan)), 5),
+            "train_presence_acc": round(float(logs.get("presence_acc", np.nan)), 5),
+            "train_plate_acc": round(float(logs.get("chars_plate_acc", np.nan)), 5),
+            "val_plate_exact": round(f["plate_exact"], 5),
+            "val_presence": round(f["presence"], 5),
+        }
+        new = not self.log.exists()
+        with self.log.open("a", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(row))
+            if new:
+                w.writeheader()
+            w.writerow(row)
+        print(f"step {step}: val plate exact {f['plate_exact']:.4f}, "
+              f"presence {f['presence']:.4f}, confusions {f['confusions'][:4]}", flush=True)
+        ckpt = self.run / "checkpoint.keras"
+        self.model.save(self.run / "checkpoint.tmp.keras")
+        (self.run / "checkpoint.tmp.keras").replace(ckpt)
+        (self.run / "state.json").write_text(json.dumps({"epoch": epoch + 1, **row}))
+        plot(self.log, self.run / "curves.png")
+
+
+def plot(log: Path, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with log.open() as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        return
+    s = [int(r["samples"]) / 1000 for r in rows]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    a.plot(s, [float(r["loss"]) for r in rows])
+    a.set_yscale("log")
+    a.set_xlabel("thousand samples")
+    a.set_title("training loss")
+    for key in ("train_plate_acc", "val_plate_exact", "val_presence"):
+        b.plot(s, [float(r[key]) for r in rows], label=key)
+    b.set_ylim(0.5, 1.0)
+    b.set_xlabel("thousand samples")
+    b.set_title("accuracy")
+    b.legend()
+    fig.tight_layout()
+    fig.savefig(png, dpi=80)
+    plt.close(fig)
+
+
+def export(model: keras.Model, out: Path) -> None:
+    """Save the weights without optimizer state: the file the detector loads."""
+    clean = build_model()
+    clean.set_weights(model.get_weights())
+    tmp = out.with_suffix(".tmp.keras")
+    clean.save(tmp)
+    tmp.replace(out)
+
+
+def train(cfg: TrainConfig, sources: Sources) -> dict:
+    from .generate import BatchStream
+
+    device = _setup_devices()
+    run = _run_dir(cfg.out)
+    run.mkdir(parents=True, exist_ok=True)
+    initial_epoch = 0
+    if cfg.resume:
+        model = keras.saving.load_model(cfg.resume, custom_objects=CUSTOM_OBJECTS)
+        state = cfg.resume.parent / "state.json"
+        if state.exists():
+            initial_epoch = json.loads(state.read_text())["epoch"]
+        print(f"resuming from {cfg.resume} at step {initial_epoch * cfg.eval_every}")
+    else:
+        model = compile_model(build_model(), _schedule(cfg))
+        (run / "log.csv").unlink(missing_ok=True)
+    val = to_arrays(ChunkMaker(sources, VAL_SEED).chunk(0, 0, cfg.val_count))
+    stream = BatchStream(sources, cfg.seed, cfg.batch, cfg.workers)
+    t0 = time.time()
+    epochs = max(1, cfg.steps // cfg.eval_every)
+    print(f"training on {device}: {cfg.steps} steps of {cfg.batch} windows", flush=True)
+    try:
+        model.fit(
+            iter(stream), steps_per_epoch=cfg.eval_every, epochs=epochs,
+            initial_epoch=initial_epoch, verbose=1 if _is_tty() else 2,
+            callbacks=[Progress(cfg, val, run, t0)],
+        )
+    finally:
+        stream.close()
+    cfg.out.parent.mkdir(parents=True, exist_ok=True)
+    export(model, cfg.out)
+    f = figures(*predict(model, val[0]), val[1], val[2])
+    seconds = time.time() - t0
+    steps_done = (epochs - initial_epoch) * cfg.eval_every
+    result = {
+        "plate_exact": f["plate_exact"], "presence": f["presence"], "seconds": round(seconds),
+        "samples_per_second": round(steps_done * cfg.batch / max(seconds, 1e-9), 1),
+        "device": device,
+    }
+    print(json.dumps(result))
+    return result
+
+
+def _is_tty() -> bool:
+    import sys
+
+    return sys.stdout.isatty()
