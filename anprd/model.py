@@ -55,8 +55,8 @@ def _presence_layers() -> list[layers.Layer]:
 
 def _reader_layers() -> list[layers.Layer]:
     return [
-        *_conv(96, 3, "r1"),
         layers.MaxPooling2D(2, name="r_pool"),
+        *_conv(128, 3, "r1"),
         layers.Flatten(name="r_flat"),
         layers.Dropout(0.2, name="r_drop"),
         layers.Dense(256, activation="relu", name="r_dense"),

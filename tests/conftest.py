@@ -16,3 +16,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def shared_dir() -> Path:
+    """The project's shared data folder (real evaluation data, fonts), beside the repo."""
+    return Path(os.environ.get("ANPRD_SHARED", REPO_ROOT.parent / "shared"))
+
+
+WEIGHTS = REPO_ROOT / "weights" / "anprd.keras"
+needs_weights = pytest.mark.skipif(not WEIGHTS.is_file(), reason="weights/anprd.keras not built")

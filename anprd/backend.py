@@ -1,0 +1,101 @@
+"""Choosing the Keras backend and device, and compiling the networks for it.
+
+Keras reads its backend when first imported, so `select()` must run before anything
+imports keras; the detector calls it on load.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+BACKENDS = ("tensorflow", "jax")
+DEVICES = ("auto", "cpu", "gpu")
+
+
+class BackendError(Exception):
+    pass
+
+
+def select(backend: str, device: str) -> None:
+    if backend not in BACKENDS:
+        raise BackendError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    if device not in DEVICES:
+        raise BackendError(f"unknown device {device!r}: use one of {', '.join(DEVICES)}")
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.backend.backend() != backend:
+            raise BackendError(
+                f"keras is already running with the {keras.backend.backend()} backend in this "
+                f"process; cannot switch to {backend}"
+            )
+    os.environ["KERAS_BACKEND"] = backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+        if backend == "jax":
+            os.environ["JAX_PLATFORMS"] = "cpu"
+    try:
+        if backend == "jax":
+            import jax  # noqa: F401
+        else:
+            import tensorflow  # noqa: F401
+    except ImportError:
+        extra = " (pip install 'anprd[jax]')" if backend == "jax" else ""
+        raise BackendError(f"the {backend} backend is not installed{extra}") from None
+
+
+def device_in_use(device: str) -> str:
+    """'gpu' or 'cpu': what `device` (auto, cpu, gpu) resolves to; gpu must exist if asked."""
+    import keras
+
+    gpus = [] if device == "cpu" else keras.distribution.list_devices("gpu")
+    if device == "gpu" and not gpus:
+        raise BackendError("model.device is gpu but no GPU is visible to "
+                           f"{keras.backend.backend()}")
+    return "gpu" if gpus else "cpu"
+
+
+def compiled(model):
+    """A function from a uint8 batch to the model's outputs as NumPy arrays.
+
+    TensorFlow traces one graph for every input shape (unknown dimensions); JAX compiles
+    once per input shape and keeps it, so a camera's steady frame size pays once.
+    """
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        fn = tf.function(model, reduce_retracing=True, jit_compile=False)
+
+        def run(x):
+            out = fn(tf.convert_to_tensor(x))
+            return _to_numpy(out)
+
+        return run
+    import jax
+
+    params = (
+        [v.value for v in model.trainable_variables],
+        [v.value for v in model.non_trainable_variables],
+    )
+
+    @jax.jit
+    def _apply(trainable, non_trainable, x):
+        out, _ = model.stateless_call(trainable, non_trainable, x, training=False)
+        return out
+
+    def run(x):
+        return _to_numpy(_apply(params[0], params[1], x))
+
+    return run
+
+
+def _to_numpy(out):
+    import numpy as np
+
+    if isinstance(out, dict):
+        return {k: np.asarray(v) for k, v in out.items()}
+    return np.asarray(out)

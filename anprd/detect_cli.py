@@ -1,0 +1,108 @@
+"""`anprd detect FILE...`: plates in pictures and video files, as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .config import DEFAULT_WEIGHTS
+
+DEFAULT_FORMATS = ("mercosur_ar", "legacy_ar")
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
+                   help=f"weights file (default {DEFAULT_WEIGHTS})")
+    p.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow")
+    p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+
+
+def add_read_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--formats", nargs="+", default=list(DEFAULT_FORMATS), metavar="FORMAT",
+                   help="plate formats to accept (default: mercosur_ar legacy_ar)")
+    p.add_argument("--min-confidence", type=float, default=0.0)
+
+
+def load_detector(args):
+    """The detector, or a clear message and exit code 2 (never a traceback)."""
+    from .detector import Detector, DetectorError
+    from .formats import unknown_formats
+
+    bad = unknown_formats(getattr(args, "formats", ()))
+    if bad:
+        from .formats import FORMATS
+
+        print(f"anprd: unknown format {bad[0]!r}: use {', '.join(FORMATS)}", file=sys.stderr)
+        return None
+    try:
+        return Detector.load(args.weights, args.backend, args.device)
+    except DetectorError as e:
+        print(f"anprd: {e}", file=sys.stderr)
+        return None
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("detect", help="read the plates in pictures or video files",
+                              description=__doc__)
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per picture (or video frame) on stdout")
+    p.add_argument("--annotate", type=Path, metavar="DIR",
+                   help="write each picture with its plates drawn into DIR")
+    p.add_argument("--every", type=int, default=5, metavar="N",
+                   help="in videos, look at every Nth frame (default 5)")
+    add_read_args(p)
+    add_model_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import cv2
+
+    from .pictures import PictureError, annotate, is_video, read_image, read_json, video_frames
+    from .reads import DetectParams
+
+    detector = load_detector(args)
+    if detector is None:
+        return 2
+    params = DetectParams(tuple(args.formats), args.min_confidence)
+    if args.annotate:
+        args.annotate.mkdir(parents=True, exist_ok=True)
+    failed = 0
+
+    def report(path: Path, frame: int | None, img) -> None:
+        t = time.perf_counter()
+        reads = detector.detect([img], [params])[0]
+        ms = (time.perf_counter() - t) * 1000
+        name = str(path) if frame is None else f"{path}#{frame}"
+        if args.json:
+            obj = {"file": str(path), "width": img.shape[1], "height": img.shape[0],
+                   "ms": round(ms, 1), "plates": [read_json(r) for r in reads]}
+            if frame is not None:
+                obj["frame"] = frame
+            print(json.dumps(obj), flush=True)
+        else:
+            plates = ", ".join(
+                f"{r.plate} ({r.format}, {r.confidence:.2f}) at {list(r.box)}" for r in reads
+            )
+            print(f"{name}: {plates or 'no plate'}", flush=True)
+        if args.annotate:
+            stem = path.stem if frame is None else f"{path.stem}_{frame:06d}"
+            cv2.imwrite(str(args.annotate / f"{stem}.jpg"), annotate(img, reads))
+
+    for path in args.files:
+        try:
+            if is_video(path):
+                if not path.is_file():
+                    raise PictureError(f"{path}: no such file")
+                for i, frame in video_frames(path, max(1, args.every)):
+                    report(path, i, frame)
+            else:
+                report(path, None, read_image(path))
+        except PictureError as e:
+            print(f"anprd detect: {e}", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0

@@ -1,0 +1,229 @@
+"""Finds and reads plates in pictures: pyramid, dense presence, merge, read, decode.
+
+Where a frame goes:
+1. `pyramid.levels` picks the scales that can hold a plate of the camera's size range,
+   cropped to the ROI's bounding box;
+2. the presence network runs densely over each level (one batch per level shape,
+   across the frames of several cameras), giving windows at a stride of 8 pixels;
+3. `merge.group_windows` merges overlapping windows into one candidate per plate;
+4. the reader runs once, as one batch, on a few windows of every candidate;
+5. `formats.decode` reads each candidate under the camera's formats.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from . import backend as be
+from .formats import combine, decode, softmax
+from .merge import Candidate, group_windows
+from .pyramid import Level, levels_for
+from .reads import DetectParams, PlateRead
+from .window import READ_W_FRAC, WINDOW_H, WINDOW_W
+
+PRESENCE_THRESHOLD = 0.5
+READ_VIEWS = 3  # windows read per candidate: the centred one and the most confident ones
+
+
+class DetectorError(Exception):
+    """Weights missing or unreadable, or a backend or device that cannot be used."""
+
+
+@dataclass
+class _Frame:
+    gray: np.ndarray
+    offset: tuple[int, int]  # where `gray` starts in the picture (ROI crop)
+    params: DetectParams
+    levels: list[Level]
+
+
+class Detector:
+    def __init__(self, model, backend: str, device: str):
+        from .model import presence_net, reader_net
+
+        self.model = model
+        self.backend = backend
+        self.device = device
+        self._presence = be.compiled(presence_net(model))
+        self._reader = be.compiled(reader_net(model))
+        self._lock = threading.Lock()
+        self.presence_threshold = PRESENCE_THRESHOLD
+
+    @classmethod
+    def load(cls, weights: Path, backend: str = "tensorflow", device: str = "auto") -> Detector:
+        weights = Path(weights)
+        if not weights.is_file():
+            raise DetectorError(f"weights file not found: {weights}")
+        try:
+            be.select(backend, device)
+            used = be.device_in_use(device)
+        except be.BackendError as e:
+            raise DetectorError(str(e)) from None
+        from .model import load_model
+
+        try:
+            model = load_model(weights)
+        except Exception as e:  # any damage to the file: say which file, not a traceback
+            raise DetectorError(f"cannot load weights {weights}: {e}") from None
+        return cls(model, backend, used)
+
+    # -- the pipeline -------------------------------------------------------------------
+
+    def detect(
+        self, images: Sequence[np.ndarray], params: Sequence[DetectParams]
+    ) -> list[list[PlateRead]]:
+        """Plates in each picture (BGR or grayscale uint8), under each picture's params."""
+        frames = [_prepare(img, p) for img, p in zip(images, params, strict=True)]
+        with self._lock:
+            windows = self._presence_pass(frames)
+            candidates = [group_windows(w) for w in windows]
+            candidates = [
+                [c for c in cs if _in_roi(c, f.params.roi, f.offset)]
+                for cs, f in zip(candidates, frames, strict=True)
+            ]
+            return self._read(frames, candidates)
+
+    def _presence_pass(self, frames: list[_Frame]) -> list[np.ndarray]:
+        """Windows over threshold per frame: rows (x1, y1, x2, y2, p, level) in frame coords."""
+        found: list[list[np.ndarray]] = [[] for _ in frames]
+        groups: dict[tuple[int, int], list[tuple[int, Level]]] = {}
+        for i, f in enumerate(frames):
+            for lv in f.levels:
+                groups.setdefault(lv.shape, []).append((i, lv))
+        for members in groups.values():
+            batch = np.stack([lv.image(frames[i].gray) for i, lv in members])[..., None]
+            logits = self._presence(batch)[..., 0]
+            probs = 1.0 / (1.0 + np.exp(-logits))
+            for (i, lv), p in zip(members, probs, strict=True):
+                ys, xs = np.nonzero(p > self.presence_threshold)
+                if len(ys) == 0:
+                    continue
+                s = lv.scale
+                x1 = xs * 8 / s
+                y1 = ys * 8 / s
+                rows = np.stack(
+                    [x1, y1, x1 + WINDOW_W / s, y1 + WINDOW_H / s, p[ys, xs],
+                     np.full(len(ys), lv.index)], axis=1,
+                )
+                found[i].append(rows)
+        return [np.concatenate(f) if f else np.zeros((0, 6)) for f in found]
+
+    def _read(self, frames: list[_Frame], candidates: list[list[Candidate]]):
+        views, owners = [], []
+        for fi, (f, cands) in enumerate(zip(frames, candidates, strict=True)):
+            for ci, c in enumerate(cands):
+                for v in _views(f.gray, c):
+                    views.append(v)
+                    owners.append((fi, ci))
+        out: list[list[PlateRead]] = [[] for _ in frames]
+        if not views:
+            return out
+        probs = softmax(self._reader(np.stack(views)[..., None]).astype(np.float64))
+        per_cand: dict[tuple[int, int], list[np.ndarray]] = {}
+        for key, p in zip(owners, probs, strict=True):
+            per_cand.setdefault(key, []).append(p)
+        for (fi, ci), ps in per_cand.items():
+            f, c = frames[fi], candidates[fi][ci]
+            p = combine(ps)
+            r = decode(p, f.params.formats)
+            if r is None or r.confidence < f.params.min_confidence:
+                continue
+            ox, oy = f.offset
+            box = (int(c.box[0] + ox), int(c.box[1] + oy), int(c.box[2] + ox), int(c.box[3] + oy))
+            out[fi].append(PlateRead(r.plate, r.format, round(r.confidence, 4),
+                                     round(c.presence, 4), box, r.char_conf, p))
+        for reads in out:
+            reads.sort(key=lambda r: (r.box[1], r.box[0]))
+        return out
+
+    def read_crops(self, crops: Sequence[np.ndarray], formats) -> list[PlateRead | None]:
+        """Read tight plate crops: each placed in a window the presence rule calls present."""
+        windows = np.stack([crop_window(c) for c in crops])[..., None]
+        with self._lock:
+            probs = softmax(self._reader(windows).astype(np.float64))
+        reads = []
+        for crop, p in zip(crops, probs, strict=True):
+            r = decode(p, formats)
+            h, w = crop.shape[:2]
+            reads.append(None if r is None else PlateRead(
+                r.plate, r.format, round(r.confidence, 4), 1.0, (0, 0, w, h), r.char_conf, p))
+        return reads
+
+
+def _gray(img: np.ndarray) -> np.ndarray:
+    if img.ndim == 3 and img.shape[2] == 3:
+        return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    if img.ndim == 3 and img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2GRAY)
+    if img.ndim == 2:
+        return img
+    raise ValueError(f"not a picture: array of shape {img.shape}")
+
+
+def _prepare(img: np.ndarray, params: DetectParams) -> _Frame:
+    gray = _gray(np.asarray(img))
+    ox = oy = 0
+    if params.roi:
+        pts = np.array(params.roi, np.int32)
+        x1, y1 = np.maximum(pts.min(0), 0)
+        x2, y2 = pts.max(0)
+        # Keep half a window around the ROI so windows on its edge still fit.
+        x1, y1 = max(0, x1 - WINDOW_W // 2), max(0, y1 - WINDOW_H // 2)
+        gray = gray[y1 : y2 + WINDOW_H // 2, x1 : x2 + WINDOW_W // 2]
+        ox, oy = int(x1), int(y1)
+    h, w = gray.shape
+    return _Frame(np.ascontiguousarray(gray), (ox, oy), params,
+                  levels_for(w, h, params.plate_width_px))
+
+
+def _in_roi(c: Candidate, roi, offset) -> bool:
+    if not roi:
+        return True
+    cx = (c.box[0] + c.box[2]) / 2 + offset[0]
+    cy = (c.box[1] + c.box[3]) / 2 + offset[1]
+    return cv2.pointPolygonTest(np.array(roi, np.float32), (float(cx), float(cy)), False) >= 0
+
+
+def _window_at(gray: np.ndarray, cx: float, cy: float, scale: float) -> np.ndarray:
+    """The 128 x 64 window centred at (cx, cy) of the picture scaled by `scale`."""
+    if scale < 1:  # smooth before sampling down, as the pyramid's INTER_AREA does
+        sigma = 0.5 / scale
+        r = int(3 * sigma) + 1
+        x0, y0 = int(max(0, cx - WINDOW_W / scale)), int(max(0, cy - WINDOW_H / scale))
+        x1 = int(min(gray.shape[1], cx + WINDOW_W / scale))
+        y1 = int(min(gray.shape[0], cy + WINDOW_H / scale))
+        patch = gray[max(0, y0 - r) : y1 + r, max(0, x0 - r) : x1 + r]
+        if patch.size:
+            patch = cv2.GaussianBlur(patch, (0, 0), sigma)
+            cx, cy = cx - max(0, x0 - r), cy - max(0, y0 - r)
+            gray = patch
+    m = np.float32([[scale, 0, WINDOW_W / 2 - scale * cx], [0, scale, WINDOW_H / 2 - scale * cy]])
+    return cv2.warpAffine(gray, m, (WINDOW_W, WINDOW_H), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _views(gray: np.ndarray, c: Candidate) -> list[np.ndarray]:
+    """Windows to read a candidate from: centred on it at its plate's scale, and the
+    most confident detected windows."""
+    x1, y1, x2, y2 = c.box
+    views = [_window_at(gray, (x1 + x2) / 2, (y1 + y2) / 2, c.read_scale)]
+    for wx1, wy1, wx2, wy2 in c.best_windows[: READ_VIEWS - 1]:
+        s = WINDOW_W / (wx2 - wx1)
+        views.append(_window_at(gray, (wx1 + wx2) / 2, (wy1 + wy2) / 2, s))
+    return views
+
+
+def crop_window(crop: np.ndarray) -> np.ndarray:
+    """A tight plate crop placed centred in a window at READ_W_FRAC of its width."""
+    g = _gray(crop)
+    h, w = g.shape
+    scale = READ_W_FRAC * WINDOW_W / w
+    if h * scale > 0.8 * WINDOW_H:  # a tall crop (two-line plate): fit its height instead
+        scale = 0.8 * WINDOW_H / h
+    return _window_at(g, w / 2, h / 2, scale)

@@ -1,0 +1,175 @@
+"""`anprd eval DIR [--crops]`: exact reads on a labelled folder of pictures or crops.
+
+The folder has a `labels.csv` with a `file,plate` header and a row per plate (a picture
+with no plate has one row with an empty plate), as in the project's real data.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from .detect_cli import add_model_args, add_read_args, load_detector
+from .formats import FORMATS
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("eval", help="exact reads on a labelled folder",
+                              description=__doc__)
+    p.add_argument("folder", type=Path, metavar="DIR")
+    p.add_argument("--crops", action="store_true",
+                   help="the pictures are tight plate crops, not scenes")
+    p.add_argument("--verbose", "-v", action="store_true", help="a line per picture")
+    add_read_args(p)
+    add_model_args(p)
+    p.set_defaults(func=run)
+
+
+def format_of(plate: str) -> str:
+    """The format a labelled plate is written in, or 'other'."""
+    pattern = "".join("L" if c.isalpha() else "D" for c in plate)
+    for name, classes in FORMATS.items():
+        if classes.rstrip("_") == pattern:
+            return name
+    return "other"
+
+
+def load_labels(folder: Path) -> dict[str, list[str]]:
+    path = folder / "labels.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no labels.csv (a file,plate header, a row per plate)")
+    labels: dict[str, list[str]] = {}
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or not {"file", "plate"} <= set(reader.fieldnames):
+            raise ValueError(f"{path}: the header must be file,plate")
+        for row in reader:
+            plates = labels.setdefault(row["file"], [])
+            if row["plate"].strip():
+                plates.append(row["plate"].strip().upper().replace(" ", ""))
+    return labels
+
+
+def _distance(a: str, b: str) -> int:
+    return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
+
+
+def _confusions(truth: str, got: str) -> list[str]:
+    if len(truth) != len(got):
+        return [f"{truth}->{got or '-'}"]
+    return [f"{a}->{b}" for a, b in zip(truth, got, strict=True) if a != b]
+
+
+def eval_crops(detector, folder: Path, labels, formats, verbose: bool) -> dict:
+    from .pictures import PictureError, read_image
+
+    per = defaultdict(lambda: [0, 0])
+    confusions: Counter = Counter()
+    names, crops, truths = [], [], []
+    for name, plates in labels.items():
+        try:
+            crops.append(read_image(folder / name))
+        except PictureError as e:
+            print(f"anprd eval: {e}", file=sys.stderr)
+            continue
+        names.append(name)
+        truths.append(plates[0] if plates else "")
+    t = time.perf_counter()
+    reads = detector.read_crops(crops, formats) if crops else []
+    ms = (time.perf_counter() - t) * 1000 / max(1, len(crops))
+    for name, truth, r in zip(names, truths, reads, strict=True):
+        got = r.plate if r else ""
+        fmt = format_of(truth)
+        per[fmt][1] += 1
+        per[fmt][0] += got == truth
+        if got != truth:
+            confusions.update(_confusions(truth, got))
+        if verbose:
+            print(f"{name}: {truth} read {got or '-'} {'ok' if got == truth else 'WRONG'}")
+    return _summary(per, confusions, {"ms_per_crop": round(ms, 2)})
+
+
+def eval_scenes(detector, folder: Path, labels, params, verbose: bool) -> dict:
+    from .pictures import PictureError, read_image
+
+    per = defaultdict(lambda: [0, 0])
+    confusions: Counter = Counter()
+    missed = false_plates = pictures = 0
+    times = []
+    for name, truth in labels.items():
+        try:
+            img = read_image(folder / name)
+        except PictureError as e:
+            print(f"anprd eval: {e}", file=sys.stderr)
+            continue
+        t = time.perf_counter()
+        reads = detector.detect([img], [params])[0]
+        times.append((time.perf_counter() - t) * 1000)
+        pictures += 1
+        got = [r.plate for r in reads]
+        for plate in truth:
+            fmt = format_of(plate)
+            per[fmt][1] += 1
+            if plate in got:
+                per[fmt][0] += 1
+            else:
+                missed += 1
+                near = min(got, key=lambda g: _distance(g, plate), default="")
+                confusions.update(_confusions(plate, near))
+        extra = [g for g in got if g not in truth]
+        false_plates += len(extra)
+        if verbose:
+            print(f"{name}: expected {' '.join(truth) or '-'}; read {' '.join(got) or '-'}"
+                  f"{'; not in labels: ' + ' '.join(extra) if extra else ''} "
+                  f"({times[-1]:.0f} ms)")
+    extra = {
+        "missed": missed,
+        "false_plates": false_plates,
+        "pictures": pictures,
+        "false_per_picture": round(false_plates / max(1, pictures), 3),
+        "ms_median": round(statistics.median(times), 1) if times else None,
+    }
+    return _summary(per, confusions, extra)
+
+
+def _summary(per, confusions: Counter, extra: dict) -> dict:
+    right = sum(v[0] for v in per.values())
+    n = sum(v[1] for v in per.values())
+    out = {"exact": round(right / max(1, n), 4), "right": right, "n": n, **extra}
+    for fmt, (r, k) in sorted(per.items()):
+        out[fmt] = {"exact": round(r / max(1, k), 4), "right": r, "n": k}
+    out["confusions"] = confusions.most_common(10)
+    return out
+
+
+def run(args) -> int:
+    from .reads import DetectParams
+
+    try:
+        labels = load_labels(args.folder)
+    except (OSError, ValueError) as e:
+        print(f"anprd eval: {e}", file=sys.stderr)
+        return 2
+    detector = load_detector(args)
+    if detector is None:
+        return 2
+    if args.crops:
+        s = eval_crops(detector, args.folder, labels, tuple(args.formats), args.verbose)
+    else:
+        params = DetectParams(tuple(args.formats), args.min_confidence)
+        s = eval_scenes(detector, args.folder, labels, params, args.verbose)
+    for key in sorted(k for k in s if isinstance(s[k], dict)):
+        v = s[key]
+        print(f"{key:12s} {v['right']:4d} / {v['n']:4d} read exactly ({v['exact']:.1%})")
+    print(f"{'total':12s} {s['right']:4d} / {s['n']:4d} read exactly ({s['exact']:.1%})")
+    if not args.crops:
+        print(f"missed {s['missed']}, false plates {s['false_plates']} "
+              f"({s['false_per_picture']} per picture), median {s['ms_median']} ms per picture")
+    print("worst confusions: " + (", ".join(f"{k} x{n}" for k, n in s["confusions"]) or "none"))
+    print(json.dumps({k: v for k, v in s.items() if k != "confusions"}))
+    return 0

@@ -1,0 +1,105 @@
+"""Plate formats and decoding the reader's per-position distributions under them.
+
+A format says, for each of the 7 positions, whether a letter, a digit or nothing
+belongs there. Decoding under a format folds the probability of a look-alike of the
+other class into the allowed one (an "O" read where a digit belongs counts for "0"),
+then takes the best allowed character at every position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .reads import ALPHABET, BLANK, N_CLASSES
+
+LETTER, DIGIT, NONE = "L", "D", "_"
+# Position classes; room for more formats (motorcycles, trailers, other countries).
+FORMATS: dict[str, str] = {
+    "mercosur_ar": "LLDDDLL",  # AB 123 CD
+    "legacy_ar": "LLLDDD_",  # ABC 123
+}
+# Letter <-> digit pairs that plates' typefaces make hard or impossible to tell apart.
+LOOKALIKES = {"O": "0", "Q": "0", "D": "0", "I": "1", "Z": "2", "A": "4", "S": "5",
+              "G": "6", "T": "7", "B": "8"}
+# Below this folded probability at any position, a reading does not fit the format.
+MIN_FIT = 0.05
+
+LETTERS = np.array([c.isalpha() for c in ALPHABET] + [False])
+DIGITS = np.array([c.isdigit() for c in ALPHABET] + [False])
+BLANKS = np.arange(N_CLASSES) == BLANK
+
+
+def _fold_matrix(to_digits: bool) -> np.ndarray:
+    """(37, 37) matrix that moves each look-alike's mass onto its counterpart."""
+    m = np.eye(N_CLASSES)
+    seen = set()
+    for letter, digit in LOOKALIKES.items():
+        src, dst = (letter, digit) if to_digits else (digit, letter)
+        if src in seen:
+            continue  # "0" folds into "O" only, not also into "Q" and "D"
+        seen.add(src)
+        i, j = ALPHABET.index(src), ALPHABET.index(dst)
+        m[i, i] = 0.0
+        m[i, j] = 1.0
+    return m
+
+
+FOLD = {DIGIT: _fold_matrix(True), LETTER: _fold_matrix(False), NONE: np.eye(N_CLASSES)}
+ALLOWED = {DIGIT: DIGITS, LETTER: LETTERS, NONE: BLANKS}
+
+
+@dataclass(frozen=True)
+class Reading:
+    plate: str
+    format: str
+    confidence: float  # product of the per-character probabilities below
+    char_conf: tuple[float, ...]  # one per character of `plate`
+
+
+def unknown_formats(names) -> list[str]:
+    return [n for n in names if n not in FORMATS]
+
+
+def decode_format(probs: np.ndarray, fmt: str) -> Reading | None:
+    """Best reading of (7, 37) probabilities under one format, or None if it cannot fit."""
+    pattern = FORMATS[fmt]
+    chars, char_conf, conf = [], [], 1.0
+    for i, cls in enumerate(pattern):
+        folded = probs[i] @ FOLD[cls]
+        best = int(np.where(ALLOWED[cls], folded, -1.0).argmax())
+        p = float(folded[best])
+        if p < MIN_FIT:
+            return None
+        conf *= p
+        if cls != NONE:
+            chars.append(ALPHABET[best])
+            char_conf.append(round(p, 4))
+    return Reading("".join(chars), fmt, conf, tuple(char_conf))
+
+
+def decode(probs: np.ndarray, formats) -> Reading | None:
+    """The most probable reading among the allowed formats; None when none fits."""
+    best = None
+    for fmt in formats:
+        r = decode_format(probs, fmt)
+        if r is not None and (best is None or r.confidence > best.confidence):
+            best = r
+    return best
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def combine(probs: list[np.ndarray]) -> np.ndarray:
+    """One (7, 37) distribution from several reads of the same plate.
+
+    The product of the per-frame distributions (a sum of log-probabilities), each
+    floored so that one overconfident wrong frame cannot veto the others.
+    """
+    logp = np.sum([np.log(np.maximum(p, 1e-4)) for p in probs], axis=0)
+    return softmax(logp)

@@ -1,0 +1,599 @@
+"""The process's one HTTP server: metrics, health checks and the recognition API.
+
+    server = start_http_server("127.0.0.1:9108", registry, ready, detector_provider, cfg.api)
+    ...
+    server.shutdown()
+
+Routes: `GET /metrics` (Prometheus text of `registry`), `GET /healthz` (200 while the
+process answers), `GET /readyz` (200 with the JSON of `ready()` when ready, else 503),
+`POST /v1/recognize` (see `anprd.recognize`), `GET /openapi.json`. HEAD works wherever
+GET does. Every answer other than /metrics is JSON; errors are `{"error": "..."}`.
+
+Built on the standard library's ThreadingHTTPServer (one thread per connection), with
+what it lacks for facing a network: a cap on open connections, socket timeouts, JSON
+errors instead of HTML, no 5xx for malformed requests, chunked request bodies, a body
+size limit enforced before and while reading, and `Expect: 100-continue` answered only
+once the request has passed its checks (so a refused upload is never sent).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import socketserver
+import threading
+import time
+import urllib.parse
+import weakref
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from anprd import __version__
+from anprd.recognize import (
+    ApiError,
+    RecognizeService,
+    check_content_type,
+    openapi_document,
+    parse_query,
+)
+
+log = logging.getLogger("anprd.http")
+
+ReadyFn = Callable[[], "tuple[bool, dict]"]
+
+ROUTES: dict[str, tuple[str, ...]] = {
+    "/metrics": ("GET", "HEAD"),
+    "/healthz": ("GET", "HEAD"),
+    "/readyz": ("GET", "HEAD"),
+    "/openapi.json": ("GET", "HEAD"),
+    "/v1/recognize": ("POST",),
+}
+
+_MAX_CHUNK_LINE = 1024
+_MAX_TRAILERS = 32
+_LINGER_S = 1.0
+_LINGER_BYTES = 4 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------- metrics
+
+
+class _ApiMetrics:
+    def __init__(self, registry: CollectorRegistry):
+        self.requests = Counter(
+            "anprd_http_requests",
+            "HTTP requests answered, by route and status code",
+            ["route", "code"],
+            registry=registry,
+        )
+        self.recognize_seconds = Histogram(
+            "anprd_recognize_seconds",
+            "Time to answer a successful POST /v1/recognize (body read, decode, detection)",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32),
+            registry=registry,
+        )
+        self.recognize_in_flight = Gauge(
+            "anprd_recognize_in_flight",
+            "POST /v1/recognize requests being processed",
+            registry=registry,
+        )
+        self.connections_refused = Counter(
+            "anprd_http_connections_refused",
+            "Connections refused because too many were open",
+            registry=registry,
+        )
+
+
+_metrics_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, _ApiMetrics] = (
+    weakref.WeakKeyDictionary()
+)
+_metrics_lock = threading.Lock()
+
+
+def _api_metrics(registry: CollectorRegistry) -> _ApiMetrics:
+    """One set of API metrics per registry, so that a restarted server can reuse it."""
+    with _metrics_lock:
+        m = _metrics_by_registry.get(registry)
+        if m is None:
+            m = _metrics_by_registry[registry] = _ApiMetrics(registry)
+        return m
+
+
+# ---------------------------------------------------------------------------- handler
+
+
+class _BodyError(Exception):
+    """The request body could not be read; the answer has been decided."""
+
+    def __init__(self, err: ApiError):
+        super().__init__(err.message)
+        self.err = err
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: AnprdHTTPServer
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's
+    # algorithm and the client's delayed ACK add ~40 ms to every answer.
+    disable_nagle_algorithm = True
+    server_version = f"anprd/{__version__}"
+    sys_version = ""
+    error_content_type = "application/json"
+
+    # ----------------------------------------------------------- stdlib overrides
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def setup(self) -> None:
+        self.timeout = self.server.app.service.settings.request_timeout_s
+        super().setup()
+
+    def handle(self) -> None:
+        self._linger = False
+        super().handle()
+        if self._linger:
+            self._lingering_close()
+
+    def _lingering_close(self) -> None:
+        # The answer was sent before the body was read. Closing now, with the client's
+        # data unread, makes the kernel send a reset that can destroy the answer in
+        # flight; so half-close, and discard what still arrives for a moment.
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + _LINGER_S
+            drained = 0
+            while drained < _LINGER_BYTES:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.connection.settimeout(remaining)
+                chunk = self.connection.recv(65536)
+                if not chunk:
+                    break
+                drained += len(chunk)
+        except OSError:
+            pass
+
+    def handle_one_request(self) -> None:
+        # As the standard library's, but every method reaches `_dispatch` (an unknown
+        # method is a 405, not a 501) and a client that goes away is not an error.
+        self._expect_continue = False
+        self._body_read = True
+        self._route = "other"
+        self._status = 0
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.requestline = ""
+                self.request_version = ""
+                self.command = ""
+                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return
+            if self.request_version == "HTTP/0.9":
+                self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 is not supported")
+                return
+            self._dispatch()
+            self.wfile.flush()
+        except TimeoutError:
+            self.close_connection = True
+        except (ConnectionError, BrokenPipeError):
+            self.close_connection = True
+
+    def handle_expect_100(self) -> bool:
+        # Answer "100 Continue" only once the request has passed its checks.
+        self._expect_continue = True
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # Called by the standard library for malformed requests: answer JSON, and keep
+        # its two 5xx answers to bad input (unknown method, HTTP/2 request line) 4xx.
+        if code == HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:
+            code, message = HTTPStatus.BAD_REQUEST, "unsupported HTTP version"
+        elif code == HTTPStatus.NOT_IMPLEMENTED:
+            code = HTTPStatus.METHOD_NOT_ALLOWED
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
+        # The standard library answers errors of the request line the HTTP/0.9 way,
+        # with no status line. HTTP/0.9 is not served: always send a status line.
+        if self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"
+        self.close_connection = True
+        self._send_json(int(code), {"error": message or phrase})
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if isinstance(code, HTTPStatus):
+            code = code.value
+        log.debug('%s "%s" %s', self.address_string(), self.requestline, code)
+
+    # ----------------------------------------------------------------- responses
+
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self._status = status
+        if self._has_unread_body():
+            self.close_connection = True
+            self._linger = True
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", "") != "HEAD" and status >= 200 and status not in (204, 304):
+            self.wfile.write(body)
+        try:
+            self.server.app.metrics.requests.labels(self._route, str(status)).inc()
+        except Exception:  # noqa: BLE001 - metrics must never break an answer
+            log.debug("metrics update failed", exc_info=True)
+
+    def _send_json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
+        self._send(status, body, "application/json", headers)
+
+    def _send_api_error(self, err: ApiError) -> None:
+        self._send_json(err.status, {"error": err.message}, err.headers)
+
+    # ------------------------------------------------------------------ body
+
+    def _body_framing(self) -> tuple[int | None, bool]:
+        """(Content-Length, chunked) of the request, 400 when they are invalid."""
+        te = self.headers.get_all("Transfer-Encoding") or []
+        cl = self.headers.get_all("Content-Length") or []
+        chunked = False
+        if te:
+            codings = [c.strip().lower() for v in te for c in v.split(",") if c.strip()]
+            if codings != ["chunked"]:
+                raise ApiError(400, "unsupported Transfer-Encoding; only chunked is accepted")
+            chunked = True
+        if cl:
+            if chunked:
+                raise ApiError(400, "both Content-Length and Transfer-Encoding given")
+            values = {v.strip() for v in cl}
+            if len(values) != 1 or not next(iter(values)).isdigit():
+                raise ApiError(400, "invalid Content-Length")
+            return int(next(iter(values))), False
+        return None, chunked
+
+    def _has_unread_body(self) -> bool:
+        if getattr(self, "_body_read", True):
+            return False
+        try:
+            length, chunked = self._body_framing()
+        except ApiError:
+            return True
+        return chunked or bool(length)
+
+    def _continue(self) -> None:
+        if self._expect_continue:
+            self._expect_continue = False
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
+
+    def _read_body(self, length: int | None, chunked: bool, limit: int) -> bytes:
+        self._continue()
+        try:
+            if not chunked:
+                data = self.rfile.read(length or 0)
+                if len(data) != (length or 0):
+                    raise _BodyError(ApiError(400, "the body ended before its Content-Length"))
+                return data
+            return self._read_chunked(limit)
+        except TimeoutError:
+            raise _BodyError(ApiError(408, "timed out reading the request body")) from None
+        finally:
+            self._body_read = True
+
+    def _read_chunked(self, limit: int) -> bytes:
+        buf = bytearray()
+        while True:
+            line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
+            if not line.endswith(b"\n") or len(line) > _MAX_CHUNK_LINE:
+                raise _BodyError(ApiError(400, "malformed chunked body"))
+            size_text = line.split(b";", 1)[0].strip()
+            if (
+                not size_text
+                or len(size_text) > 16
+                or any(c not in b"0123456789abcdefABCDEF" for c in size_text)
+            ):
+                raise _BodyError(ApiError(400, "malformed chunk size"))
+            size = int(size_text, 16)
+            if size == 0:
+                for _ in range(_MAX_TRAILERS):
+                    trailer = self.rfile.readline(_MAX_CHUNK_LINE + 1)
+                    if trailer in (b"\r\n", b"\n"):
+                        return bytes(buf)
+                    if not trailer.endswith(b"\n"):
+                        break
+                raise _BodyError(ApiError(400, "malformed chunked body trailer"))
+            if len(buf) + size > limit:
+                raise _BodyError(
+                    ApiError(413, f"the body is larger than the limit of {limit} bytes")
+                )
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self.rfile.read(2) not in (b"\r\n",):
+                raise _BodyError(ApiError(400, "malformed chunked body"))
+            buf += chunk
+
+    # ---------------------------------------------------------------- routing
+
+    def _dispatch(self) -> None:
+        self._body_read = False
+        try:
+            parts = urllib.parse.urlsplit(self.path)
+        except ValueError:
+            self._send_json(400, {"error": "invalid request target"})
+            return
+        path = parts.path
+        methods = ROUTES.get(path)
+        if methods is None:
+            self._send_json(404, {"error": f"no such route: {path[:200]}"})
+            return
+        self._route = path
+        if self.command not in methods:
+            allow = ", ".join(methods)
+            self._send_json(
+                405,
+                {"error": f"method {self.command[:20]} not allowed on {path}; use {allow}"},
+                {"Allow": allow},
+            )
+            return
+        try:
+            if path == "/v1/recognize":
+                self._recognize(parts.query)
+            elif path == "/metrics":
+                self._send(200, generate_latest(self.server.app.registry), CONTENT_TYPE_LATEST)
+            elif path == "/healthz":
+                self._send_json(200, {"status": "ok"})
+            elif path == "/readyz":
+                self._readyz()
+            elif path == "/openapi.json":
+                self._send_json(200, self.server.app.openapi)
+        except ApiError as e:
+            self._send_api_error(e)
+        except (ConnectionError, TimeoutError):
+            raise
+        except Exception:
+            log.exception("internal error answering %s %s", self.command, path)
+            self.close_connection = True
+            self._send_json(500, {"error": "internal error; see the server log"})
+
+    def _readyz(self) -> None:
+        try:
+            ok, info = self.server.app.ready()
+        except Exception:
+            log.exception("readiness check failed")
+            ok, info = False, {"error": "readiness check failed; see the server log"}
+        body = {"ready": bool(ok), **(info or {})}
+        self._send_json(200 if ok else 503, body)
+
+    def _recognize(self, query_string: str) -> None:
+        app = self.server.app
+        svc = app.service
+        t0 = time.perf_counter()
+        if not svc.settings.enabled:
+            raise ApiError(404, "the recognition API is disabled on this server (api.enabled)")
+        svc.check_auth(self.headers.get("Authorization"))
+        query = parse_query(query_string)
+        length, chunked = self._body_framing()
+        has_body = chunked or bool(length)
+        if query.url is None:
+            if length is None and not chunked:
+                raise ApiError(411, "Content-Length required (or Transfer-Encoding: chunked)")
+            if has_body:
+                check_content_type(self.headers.get("Content-Type"))
+        if length is not None:
+            svc.check_length(length)
+        with svc.slot():
+            app.metrics.recognize_in_flight.inc()
+            try:
+                body = b""
+                if has_body:
+                    try:
+                        body = self._read_body(length, chunked, svc.settings.max_body_bytes)
+                    except _BodyError as e:
+                        self.close_connection = True
+                        raise e.err from None
+                else:
+                    self._body_read = True
+                result = svc.recognize(body, self.headers.get("Content-Type"), query)
+            finally:
+                app.metrics.recognize_in_flight.dec()
+        self._send_json(200, result)
+        app.metrics.recognize_seconds.observe(time.perf_counter() - t0)
+
+
+# ----------------------------------------------------------------------------- server
+
+
+class _App:
+    """What the handlers share: registry, readiness, the recognition service."""
+
+    def __init__(self, registry: CollectorRegistry, ready: ReadyFn, service: RecognizeService):
+        self.registry = registry
+        self.ready = ready
+        self.service = service
+        self.metrics = _api_metrics(registry)
+        self.openapi = openapi_document()
+
+
+_REFUSED_BODY = b'{"error":"too many open connections; retry shortly"}\n'
+_REFUSED = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+    b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_REFUSED_BODY), _REFUSED_BODY)
+)
+
+
+class AnprdHTTPServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer that runs in a background thread, with a connection cap."""
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], family: socket.AddressFamily, app: _App):
+        self.address_family = family
+        self.app = app
+        self._conn_lock = threading.Lock()
+        self._connections = 0
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        super().__init__(address, Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks up the host's FQDN, which can hang without DNS.
+        if self.address_family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = (
+            str(self.server_address[0]),
+            int(self.server_address[1]),
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    @property
+    def host(self) -> str:
+        return str(self.server_address[0])
+
+    @property
+    def url(self) -> str:
+        host = self.host
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
+    def service(self) -> RecognizeService:
+        return self.app.service
+
+    def configure(self, api_config: Any) -> None:
+        """Apply a reloaded `api:` config section (limits, token, fetch hosts)."""
+        self.app.service.configure(api_config)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        limit = self.app.service.settings.max_connections
+        with self._conn_lock:
+            refuse = self._connections >= limit
+            if not refuse:
+                self._connections += 1
+        if refuse:
+            self.app.metrics.connections_refused.inc()
+            try:
+                request.settimeout(1.0)
+                request.sendall(_REFUSED)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            with self._conn_lock:
+                self._connections -= 1
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._conn_lock:
+                self._connections -= 1
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("error on connection from %s", client_address, exc_info=True)
+
+    def start(self) -> AnprdHTTPServer:
+        self._thread = threading.Thread(
+            target=self.serve_forever, args=(0.1,), name="anprd-http", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def shutdown(self) -> None:
+        """Stop serving and close the listening socket (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._thread is not None and self._thread.is_alive():
+            super().shutdown()
+            self._thread.join(timeout=5)
+        self.server_close()
+
+
+def parse_listen(listen: str) -> tuple[str, int, socket.AddressFamily]:
+    """`host:port`, `[v6]:port` or `:port` (all interfaces) to (host, port, family)."""
+    text = listen.strip()
+    if text.startswith("["):
+        host, sep, port_text = text[1:].partition("]:")
+        if not sep:
+            raise ValueError(f"invalid listen address {listen!r}: expected [ipv6]:port")
+        family = socket.AF_INET6
+    else:
+        host, sep, port_text = text.rpartition(":")
+        if not sep:
+            raise ValueError(f"invalid listen address {listen!r}: expected host:port")
+        if ":" in host:
+            raise ValueError(
+                f"invalid listen address {listen!r}: write IPv6 addresses as [addr]:port"
+            )
+        host = host or "0.0.0.0"
+        family = socket.AF_INET
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"invalid listen address {listen!r}: port must be 0-65535")
+    return host, int(port_text), family
+
+
+def start_http_server(
+    listen: str,
+    registry: CollectorRegistry,
+    ready: ReadyFn,
+    detector_provider: Callable[[], Any],
+    api_config: Any = None,
+) -> AnprdHTTPServer:
+    """Bind `listen` and serve in a background thread; `.shutdown()` stops it.
+
+    `ready()` returns (is_ready, details) for /readyz. `detector_provider()` returns the
+    process's one Detector, or None while it is loading (then /v1/recognize answers 503).
+    `api_config` is the config's `api:` section (or None for the defaults).
+    Raises OSError when the address cannot be bound, ValueError when it is malformed.
+    """
+    host, port, family = parse_listen(listen)
+    app = _App(registry, ready, RecognizeService(detector_provider, api_config))
+    server = AnprdHTTPServer((host, port), family, app)
+    server.start()
+    log.info("HTTP listening on %s (metrics, health, recognition API)", server.url)
+    return server

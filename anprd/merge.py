@@ -1,0 +1,79 @@
+"""Merging the overlapping windows that see the same plate into one candidate.
+
+A plate lies wholly inside every window that sees it, so the (robust) intersection of a
+group's windows bounds the plate: the seed's rule, made tolerant of a stray window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .window import WINDOW_W
+
+MIN_OVERLAP = 0.25  # share of the smaller window two windows must share to join a group
+TRIM = 0.2  # quantile of the window edges taken as the group's box
+
+
+@dataclass(frozen=True)
+class Candidate:
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2: where the plate is
+    presence: float  # the most confident window's probability
+    read_scale: float  # the scale at which the plate fills a window as in training
+    best_windows: list[tuple[float, float, float, float]]  # most confident first
+    n_windows: int
+
+
+def _overlaps(w: np.ndarray) -> np.ndarray:
+    """(n, n) booleans: windows sharing at least MIN_OVERLAP of the smaller one's area."""
+    x1 = np.maximum(w[:, None, 0], w[None, :, 0])
+    y1 = np.maximum(w[:, None, 1], w[None, :, 1])
+    x2 = np.minimum(w[:, None, 2], w[None, :, 2])
+    y2 = np.minimum(w[:, None, 3], w[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = (w[:, 2] - w[:, 0]) * (w[:, 3] - w[:, 1])
+    return inter >= MIN_OVERLAP * np.minimum(area[:, None], area[None, :])
+
+
+def _components(adj: np.ndarray) -> list[np.ndarray]:
+    n = len(adj)
+    label = -np.ones(n, int)
+    groups = []
+    for i in range(n):
+        if label[i] >= 0:
+            continue
+        stack, members = [i], []
+        label[i] = len(groups)
+        while stack:
+            j = stack.pop()
+            members.append(j)
+            for k in np.nonzero(adj[j] & (label < 0))[0]:
+                label[k] = len(groups)
+                stack.append(k)
+        groups.append(np.array(members))
+    return groups
+
+
+def group_windows(windows: np.ndarray) -> list[Candidate]:
+    """Candidates from rows (x1, y1, x2, y2, p, level), most confident first."""
+    if len(windows) == 0:
+        return []
+    out = []
+    for idx in _components(_overlaps(windows)):
+        g = windows[idx]
+        g = g[np.argsort(-g[:, 4])]
+        x1, y1 = np.quantile(g[:, 0], 1 - TRIM), np.quantile(g[:, 1], 1 - TRIM)
+        x2, y2 = np.quantile(g[:, 2], TRIM), np.quantile(g[:, 3], TRIM)
+        if x2 - x1 < 4 or y2 - y1 < 4:  # inconsistent group: fall back to its best window
+            bx1, by1, bx2, by2 = g[0, :4]
+            cx, cy = (bx1 + bx2) / 2, (by1 + by2) / 2
+            hw, hh = (bx2 - bx1) * 0.35, (by2 - by1) * 0.35
+            x1, y1, x2, y2 = cx - hw, cy - hh, cx + hw, cy + hh
+        scales = WINDOW_W / (g[:, 2] - g[:, 0])
+        read_scale = float(np.exp(np.average(np.log(scales), weights=g[:, 4])))
+        boxes = [tuple(map(float, r[:4])) for r in g[:4]]
+        out.append(Candidate((float(x1), float(y1), float(x2), float(y2)), float(g[0, 4]),
+                             read_scale, boxes, len(g)))
+    out.sort(key=lambda c: -c.presence)
+    return out

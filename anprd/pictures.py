@@ -1,0 +1,89 @@
+"""Reading pictures and video files for the one-off commands, and drawing results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .reads import PlateRead
+
+VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".ts", ".m4v", ".mpg", ".mpeg"}
+MAX_PIXELS = 50_000_000  # a picture larger than this is refused, not decoded
+
+
+class PictureError(Exception):
+    pass
+
+
+def read_image(path: Path) -> np.ndarray:
+    """A picture file as BGR uint8, or PictureError saying why not."""
+    if not path.is_file():
+        raise PictureError(f"{path}: no such file")
+    data = np.fromfile(str(path), np.uint8)
+    if data.size == 0:
+        raise PictureError(f"{path}: empty file")
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if img is None:
+        raise PictureError(f"{path}: not a picture OpenCV can decode")
+    if img.shape[0] * img.shape[1] > MAX_PIXELS:
+        raise PictureError(f"{path}: {img.shape[1]}x{img.shape[0]} is over {MAX_PIXELS} pixels")
+    return img
+
+
+def is_video(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def video_frames(path: Path, every: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+    """(frame index, BGR frame) of every `every`-th frame; corrupt packets are skipped."""
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError) as e:
+        raise PictureError(f"{path}: cannot open video: {e}") from None
+    with container:
+        if not container.streams.video:
+            raise PictureError(f"{path}: no video stream")
+        stream = container.streams.video[0]
+        index = 0
+        try:
+            for packet in container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except av.FFmpegError:
+                    continue
+                for frame in frames:
+                    if index % every == 0:
+                        yield index, frame.to_ndarray(format="bgr24")
+                    index += 1
+        except av.FFmpegError as e:
+            raise PictureError(f"{path}: video broken at frame {index}: {e}") from None
+
+
+def annotate(img: np.ndarray, reads: list[PlateRead]) -> np.ndarray:
+    out = img.copy() if img.ndim == 3 else cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    for r in reads:
+        x1, y1, x2, y2 = r.box
+        cv2.rectangle(out, (x1, y1), (x2, y2), (0, 220, 0), 2)
+        label = f"{r.plate} {r.confidence:.2f}"
+        (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.7, 2)
+        ty = y1 - 6 if y1 - th - 8 > 0 else y2 + th + 6
+        cv2.rectangle(out, (x1, ty - th - 4), (x1 + tw + 4, ty + 4), (0, 0, 0), -1)
+        cv2.putText(out, label, (x1 + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 255, 255), 2,
+                    cv2.LINE_AA)
+    return out
+
+
+def read_json(r: PlateRead) -> dict:
+    return {
+        "plate": r.plate,
+        "format": r.format,
+        "confidence": r.confidence,
+        "presence": r.presence,
+        "box": list(r.box),
+        "char_conf": list(r.char_conf),
+    }

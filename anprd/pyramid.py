@@ -1,0 +1,59 @@
+"""The picture pyramid: scales in steps of 1/sqrt(2), limited to plate sizes that matter."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .window import MAX_W_FRAC, MIN_FRAC, WINDOW_H, WINDOW_W
+
+STEP = 2 ** -0.5
+MIN_PLATE = MIN_FRAC * WINDOW_W  # plate widths a level sees as present, in its pixels
+MAX_PLATE = MAX_W_FRAC * WINDOW_W
+MARGIN = 2**0.25  # half a pyramid step of tolerance on each side of the plate range
+MAX_UPSCALE = 2.0
+
+
+@dataclass(frozen=True)
+class Level:
+    index: int  # k: the level's scale is STEP ** k (negative k: enlarged)
+    scale: float
+    shape: tuple[int, int]  # height, width
+
+    def image(self, gray: np.ndarray) -> np.ndarray:
+        h, w = self.shape
+        interp = cv2.INTER_AREA if self.scale < 1 else cv2.INTER_LINEAR
+        return cv2.resize(gray, (w, h), interpolation=interp)
+
+    def plate_widths(self) -> tuple[float, float]:
+        """Plate widths in the original picture that this level sees as present."""
+        return MIN_PLATE / self.scale, MAX_PLATE / self.scale
+
+
+def levels_for(width: int, height: int, plate_width_px=None) -> list[Level]:
+    """Levels of a width x height picture that can hold a plate of the given width range.
+
+    With no range: every level from full size down to the last that still holds a window.
+    With one: only levels whose present-plate widths come within half a step of the range;
+    pictures are enlarged (up to 2x) when plates can be narrower than 60% of a window.
+    """
+    k_lo, k_hi = 0, 10**6
+    if plate_width_px is not None:
+        wmin, wmax = plate_width_px
+        # Level k sees widths MIN_PLATE / s .. MAX_PLATE / s with s = STEP ** k.
+        k_lo = math.ceil(-2 * math.log2(MAX_PLATE * MARGIN / wmin))
+        k_hi = math.floor(-2 * math.log2(MIN_PLATE / (wmax * MARGIN)))
+        k_lo = max(k_lo, math.ceil(-2 * math.log2(MAX_UPSCALE)))
+    levels = []
+    k = k_lo
+    while k <= k_hi:
+        s = STEP**k
+        h, w = round(height * s), round(width * s)
+        if h < WINDOW_H or w < WINDOW_W:
+            break
+        levels.append(Level(k, s, (h, w)))
+        k += 1
+    return levels

@@ -1,0 +1,97 @@
+"""The synthetic generator: exact labels, coverage, determinism, clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from anprd.window import WINDOW_H, WINDOW_W, plate_present
+from tests.conftest import REPO_ROOT
+from trainer.fonts import PLATE_CHARS, FontError, find_font_files
+from trainer.generate import ChunkMaker, Sources, file_name
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return ChunkMaker(Sources.resolve(), seed=123).chunk(0, 0, 600)
+
+
+def test_label_follows_the_presence_rule_exactly(samples):
+    for s in samples:
+        assert s.image.shape == (WINDOW_H, WINDOW_W) and s.image.dtype == np.uint8
+        if s.corners is None:
+            assert not s.present and s.text == ""
+        else:
+            assert s.present == plate_present(s.corners)
+
+
+def test_presence_rule_edges():
+    def box(x1, y1, x2, y2):
+        return np.float32([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])
+
+    assert plate_present(box(10, 10, 10 + 90, 40))
+    assert not plate_present(box(10, 10, 10 + 0.8 * WINDOW_W, 40))  # width not under 80%
+    assert not plate_present(box(10, 10, 10 + 0.6 * WINDOW_W, 30))  # not over 60%
+    assert plate_present(box(10, 2, 40, 2 + 0.7 * WINDOW_H))  # tall enough instead
+    assert not plate_present(box(-1, 10, 89, 40))  # cut by the edge
+    assert not plate_present(box(0, 0, 100, 0.875 * WINDOW_H))  # too tall
+
+
+def test_present_and_absent_both_common_and_every_character_occurs(samples):
+    present = [s for s in samples if s.present]
+    assert 0.35 < len(present) / len(samples) < 0.65
+    assert any(s.text == "" for s in samples)
+    assert any(len(s.text) == 7 for s in present) and any(len(s.text) == 6 for s in present)
+    seen = set("".join(s.text for s in samples))
+    assert set(PLATE_CHARS) <= seen
+
+
+def test_file_names_carry_the_labels(samples):
+    s = next(s for s in samples if s.present)
+    assert file_name(42, s) == f"00000042_{s.text}_1.png"
+
+
+def _generate(out, seed, workers):
+    cmd = [sys.executable, "-m", "trainer", "generate", "--count", "150", "--out", str(out),
+           "--seed", str(seed), "--workers", str(workers)]
+    subprocess.run(cmd, check=True, cwd=REPO_ROOT, capture_output=True)
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+def test_same_seed_same_files_whatever_the_workers(tmp_path):
+    a = _generate(tmp_path / "a", 5, 1)
+    b = _generate(tmp_path / "b", 5, 2)
+    assert len(a) == 150 and a == b
+    c = _generate(tmp_path / "c", 6, 1)
+    assert a != c
+    img = cv2.imread(str(tmp_path / "a" / next(iter(a))), cv2.IMREAD_UNCHANGED)
+    assert img.shape == (WINDOW_H, WINDOW_W)
+
+
+def test_missing_font_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FontError, match="font folder not found"):
+        find_font_files([tmp_path / "nope"])
+    r = subprocess.run(
+        [sys.executable, "-m", "trainer", "preview", "--out", str(tmp_path / "s.png"),
+         "--fonts", str(tmp_path / "nope")],
+        cwd=REPO_ROOT, capture_output=True, text=True,
+    )
+    assert r.returncode == 2
+    assert "font folder not found" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_empty_font_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FontError, match="no .ttf or .otf"):
+        find_font_files([tmp_path])
+
+
+def test_preview_sheet(tmp_path):
+    out = tmp_path / "sheet.png"
+    subprocess.run([sys.executable, "-m", "trainer", "preview", "--out", str(out)],
+                   check=True, cwd=REPO_ROOT, capture_output=True)
+    sheet = cv2.imread(str(out))
+    assert sheet is not None and sheet.shape[0] > 8 * WINDOW_H and sheet.shape[1] > 8 * WINDOW_W

@@ -1,0 +1,66 @@
+"""The network: it learns, it saves and loads, and its dense views agree with it."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+SCRIPT = r"""
+import sys, numpy as np, keras
+from anprd.model import build_model, compile_model, load_model, presence_net, reader_net
+from trainer.generate import ChunkMaker, Sources, to_arrays
+
+keras.utils.set_random_seed(0)
+x, presence, chars = to_arrays(ChunkMaker(Sources.resolve(), seed=3).chunk(0, 0, 32))
+model = compile_model(build_model(), 1e-3)
+y = {"presence": presence, "chars": chars}
+first = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+model.fit(x, y, batch_size=32, epochs=25, verbose=0)
+last = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+path = sys.argv[1]
+model.save(path)
+again = load_model(path)
+a, b = model.predict(x, verbose=0), again.predict(x, verbose=0)
+same = all(np.allclose(a[k], b[k], atol=1e-5) for k in a)
+dense = np.asarray(presence_net(again)(x[:4]))[:, 0, 0, 0]
+reader = np.asarray(reader_net(again)(x[:4]))
+views = np.allclose(dense, b["presence"][:4, 0], atol=1e-4) and np.allclose(
+    reader, b["chars"][:4], atol=1e-4)
+big = np.asarray(presence_net(again)(np.zeros((1, 64 + 8 * 5, 128 + 8 * 3, 1), np.uint8)))
+print(first, last, same, views, big.shape)
+"""
+
+
+def backends():
+    if importlib.util.find_spec("jax"):
+        return ["tensorflow", "jax"]
+    skip = pytest.mark.skip(reason="jax not installed: pip install '.[jax]'")
+    return ["tensorflow", pytest.param("jax", marks=skip)]
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_tiny_training_lowers_the_loss_and_the_saved_file_loads_back(backend, tmp_path):
+    env = {"KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
+           "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "m.keras")], cwd=REPO_ROOT,
+                       env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    first, last, same, views, shape = r.stdout.strip().splitlines()[-1].split(" ", 4)
+    assert float(last) < 0.7 * float(first)
+    assert same == "True", "a saved model gives other outputs once loaded"
+    assert views == "True", "the dense presence and reader views disagree with the model"
+    assert shape == "(1, 6, 4, 1)"  # one presence logit per window position, stride 8
+
+
+def test_weights_file_is_small():
+    w = REPO_ROOT / "weights" / "anprd.keras"
+    if not w.exists():
+        pytest.skip("weights/anprd.keras not built")
+    assert w.stat().st_size <= 32 * 1024 * 1024
+    assert np.isfinite(w.stat().st_size)

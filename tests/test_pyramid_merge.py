@@ -1,0 +1,66 @@
+"""Pyramid levels for a plate size range, and merging overlapping windows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from anprd.merge import group_windows
+from anprd.pyramid import MAX_PLATE, MIN_PLATE, levels_for
+
+
+def test_all_levels_without_a_range():
+    levels = levels_for(640, 480)
+    assert [lv.index for lv in levels] == list(range(len(levels)))
+    assert levels[0].shape == (480, 640)
+    last = levels[-1]
+    assert last.shape[0] >= 64 and last.shape[1] >= 128
+    # One more step would not hold a window.
+    assert round(480 * last.scale / 2**0.5) < 64 or round(640 * last.scale / 2**0.5) < 128
+
+
+def test_levels_cover_exactly_the_plate_range():
+    levels = levels_for(1920, 1080, (150, 300))
+    seen = [lv.plate_widths() for lv in levels]
+    # Every plate width in the range is seen as present by some level, but for the gaps
+    # of the seed's rule (one level sees widths in a ratio of 4/3, under the sqrt(2) step)...
+    gap = (MIN_PLATE * 2**0.5) / MAX_PLATE
+    for w in np.linspace(150, 300, 40):
+        assert any(lo / gap <= w <= hi * gap for lo, hi in seen), w
+    # ...and no level is wasted on plates far outside it.
+    for lo, hi in seen:
+        assert hi >= 150 / 2**0.25 and lo <= 300 * 2**0.25
+    assert len(levels) < len(levels_for(1920, 1080))
+
+
+def test_small_plates_enlarge_the_picture():
+    levels = levels_for(640, 480, (50, 70))
+    assert levels and levels[0].scale > 1
+    assert any(lo <= 60 <= hi for lo, hi in (lv.plate_widths() for lv in levels))
+    assert MIN_PLATE < MAX_PLATE
+
+
+def _window(x, y, s=1.0, p=0.9, level=0):
+    return [x, y, x + 128 / s, y + 64 / s, p, level]
+
+
+def test_overlapping_windows_merge_into_one_box_around_the_plate():
+    # A plate at x 200..290, y 100..130 seen by windows at several positions and 2 levels.
+    rows = []
+    for x in range(290 - 128, 200 + 1, 8):
+        for y in range(130 - 64, 100 + 1, 8):
+            rows.append(_window(x, y))
+    rows.append(_window(170, 80, s=2**-0.5, p=0.7, level=1))
+    # And a second plate far away.
+    rows.append(_window(600, 400, p=0.95))
+    cands = group_windows(np.array(rows, float))
+    assert len(cands) == 2
+    big = max(cands, key=lambda c: c.n_windows)
+    x1, y1, x2, y2 = big.box
+    # The box holds the plate, and is within two strides (16 px) of it on every side.
+    assert 184 <= x1 <= 200 and 290 <= x2 <= 306
+    assert 84 <= y1 <= 100 and 130 <= y2 <= 146
+    assert big.presence == 0.9 and big.n_windows == len(rows) - 1
+
+
+def test_no_windows_no_candidates():
+    assert group_windows(np.zeros((0, 6))) == []
