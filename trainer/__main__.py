@@ -85,6 +85,14 @@ def cmd_eval(args) -> int:
     return main(args.weights, args.data)
 
 
+def cmd_sample_video(args) -> int:
+    from .sample_video import write
+
+    write(args.out)
+    print(f"wrote {args.out} and {args.out.with_name('scene.jpg')}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -121,6 +129,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--val-count", type=int, default=2048)
     t.add_argument("--resume", type=Path, metavar="CHECKPOINT")
     t.set_defaults(func=cmd_train)
+
+    sv = sub.add_parser("sample-video", help="make the bundled demo video")
+    sv.add_argument("--out", type=Path, default=Path("samples/gate.mp4"))
+    sv.set_defaults(func=cmd_sample_video)
 
     e = sub.add_parser("eval", help="figures on a folder of generated samples")
     e.add_argument("--weights", type=Path, required=True)

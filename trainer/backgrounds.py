@@ -44,11 +44,27 @@ def find_photos(extra_dirs: list[str | Path] = ()) -> list[Path]:
     return files
 
 
-def load_photo(path: Path, rng: np.random.Generator) -> np.ndarray | None:
-    """A random POOL_SIZE crop of a photo, in float 0..1, or None if unreadable."""
-    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if img is None:
-        return None
+PHOTO_MAX_SIDE = 1280  # photos are kept in memory at most this large
+
+
+def load_photos(paths: list[Path]) -> list[np.ndarray]:
+    """The readable photos, grayscale and shrunk, decoded once per worker."""
+    out = []
+    for p in paths:
+        img = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+        if img is None:
+            continue
+        h, w = img.shape
+        s = min(1.0, PHOTO_MAX_SIDE / max(h, w))
+        s = max(s, POOL_SIZE[0] / h, POOL_SIZE[1] / w)  # never smaller than a pool picture
+        if s != 1:
+            img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        out.append(img)
+    return out
+
+
+def crop_photo(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random POOL_SIZE crop of a photo at a random scale, in float 0..1."""
     h, w = img.shape
     ph, pw = POOL_SIZE
     s = rng.uniform(1.0, max(1.0, min(h / ph, w / pw)))
@@ -173,15 +189,13 @@ def procedural(rng: np.random.Generator, font: Font) -> np.ndarray:
 
 
 def build_pool(
-    rng: np.random.Generator, photos: list[Path], fonts: list[Font], size: int
+    rng: np.random.Generator, photos: list[np.ndarray], fonts: list[Font], size: int
 ) -> list[np.ndarray]:
     """`size` backgrounds: half photographs (when there are any), half procedural."""
     pool = []
     n_photo = size // 2 if photos else 0
     for _ in range(n_photo):
-        img = load_photo(photos[int(rng.integers(len(photos)))], rng)
-        if img is not None:
-            pool.append(img)
+        pool.append(crop_photo(photos[int(rng.integers(len(photos)))], rng))
     while len(pool) < size:
         pool.append(procedural(rng, fonts[int(rng.integers(len(fonts)))]))
     return pool

@@ -6,7 +6,7 @@ generator fast enough to feed training: no font rasterisation per sample.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -43,6 +43,8 @@ class Font:
     name: str
     glyphs: dict[str, np.ndarray]  # char -> uint8 mask cropped to its ink, 0..255
     cap_height: int  # height of the capital letters in the masks
+    # Scaled glyphs already made, by (char, height, width factor in 1/20 steps).
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def find_font_files(extra_dirs: list[str | Path] = ()) -> list[Path]:
@@ -108,9 +110,15 @@ def load_fonts(extra_dirs: list[str | Path] = ()) -> list[Font]:
 
 
 def scaled_glyph(font: Font, ch: str, height: int, width_factor: float) -> np.ndarray:
-    """The glyph as a float mask in 0..1, scaled to a cap height in pixels."""
-    g = font.glyphs[ch]
-    scale = height / font.cap_height
-    h = max(1, round(g.shape[0] * scale))
-    w = max(1, round(g.shape[1] * scale * width_factor))
-    return cv2.resize(g, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    """The glyph as a float mask in 0..1, scaled to a cap height in pixels (read-only)."""
+    key = (ch, int(height), round(width_factor * 20))
+    out = font.cache.get(key)
+    if out is None:
+        g = font.glyphs[ch]
+        scale = height / font.cap_height
+        h = max(1, round(g.shape[0] * scale))
+        w = max(1, round(g.shape[1] * scale * key[2] / 20))
+        out = cv2.resize(g, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        out.flags.writeable = False
+        font.cache[key] = out
+    return out

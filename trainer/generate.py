@@ -17,7 +17,7 @@ import numpy as np
 
 from anprd.reads import ALPHABET, BLANK, N_POSITIONS
 
-from .backgrounds import build_pool, find_photos
+from .backgrounds import build_pool, find_photos, load_photos
 from .fonts import Font, load_fonts
 from .scene import Sample, make_sample
 
@@ -45,7 +45,7 @@ class ChunkMaker:
 
     def __init__(self, sources: Sources, seed: int):
         self.fonts: list[Font] = load_fonts(list(sources.font_dirs))
-        self.photos = list(sources.photos)
+        self.photos = load_photos(list(sources.photos))
         self.seed = seed
 
     def chunk(self, k: int, start: int = 0, stop: int = CHUNK) -> list[Sample]:

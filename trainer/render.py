@@ -35,12 +35,13 @@ class Plate:
 
 def random_text(rng: np.random.Generator, fmt: str) -> str:
     groups = "LLDDDLL" if fmt == "mercosur_ar" else "LLLDDD"
-    out = []
-    for i, g in enumerate(groups):
-        if fmt == "mercosur_ar" and i == 0 and rng.random() < 0.3:
-            out.append("A")  # real Mercosur series have started with A so far
-        else:
-            out.append(rng.choice(list(LETTERS if g == "L" else DIGITS)))
+    picks = rng.integers(0, 26 * 10, len(groups))  # one draw serves letters and digits
+    out = [
+        LETTERS[k % 26] if g == "L" else DIGITS[k % 10]
+        for g, k in zip(groups, picks, strict=True)
+    ]
+    if fmt == "mercosur_ar" and rng.random() < 0.3:
+        out[0] = "A"  # real Mercosur series have started with A so far
     return "".join(out)
 
 
@@ -105,10 +106,12 @@ def _low_freq_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int
     return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
 
 
-def render_mercosur(rng: np.random.Generator, font: Font, small_font: Font) -> Plate:
+def render_mercosur(
+    rng: np.random.Generator, font: Font, small_font: Font, text: str | None = None
+) -> Plate:
     w = CANVAS_W
     h = round(w * 130 / 400)
-    text = random_text(rng, "mercosur_ar")
+    text = text or random_text(rng, "mercosur_ar")
     field = rng.uniform(0.72, 1.0)
     ink = rng.uniform(0.0, min(0.35, field - 0.35))
     band_v = rng.uniform(0.2, 0.6)  # blue band in gray: dark to mid
@@ -150,10 +153,12 @@ def render_mercosur(rng: np.random.Generator, font: Font, small_font: Font) -> P
     return Plate(img, alpha, text, "mercosur_ar")
 
 
-def render_legacy(rng: np.random.Generator, font: Font, small_font: Font) -> Plate:
+def render_legacy(
+    rng: np.random.Generator, font: Font, small_font: Font, text: str | None = None
+) -> Plate:
     w = round(CANVAS_W * rng.uniform(0.78, 0.9))
     h = round(w / rng.uniform(2.3, 2.9))
-    text = random_text(rng, "legacy_ar")
+    text = text or random_text(rng, "legacy_ar")
     # Legacy plates are dark with light characters; under infrared or strong light the
     # reflective paint often turns them light with dark characters (see the real crops).
     inverted = rng.random() < 0.35
@@ -195,7 +200,7 @@ def weather(rng: np.random.Generator, plate: Plate) -> Plate:
     img = plate.image
     h, w = img.shape
     if rng.random() < 0.5:  # dirt: low-frequency multiplicative stains
-        img = img * (1 - rng.uniform(0.1, 0.45) * _low_freq_noise(rng, (h, w), 8))
+        img = img * (1 - rng.uniform(0.1, 0.35) * _low_freq_noise(rng, (h, w), 8))
     if rng.random() < 0.4:  # light gradient across the plate
         g = np.linspace(rng.uniform(-0.3, 0.1), rng.uniform(-0.1, 0.3), w, dtype=np.float32)
         img = img + g[None, :]

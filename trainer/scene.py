@@ -168,29 +168,30 @@ def _camera(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
         img = img + g[None, :]
     if rng.random() < 0.1:  # glare: a bright blob
         yy, xx = np.mgrid[0:WINDOW_H, 0:WINDOW_W].astype(np.float32)
-        cx, cy, r = rng.uniform(0, WINDOW_W), rng.uniform(0, WINDOW_H), rng.uniform(5, 40)
-        img = img + rng.uniform(0.3, 1.0) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))
-    if rng.random() < 0.25:  # motion blur
-        n = int(rng.integers(3, 9))
+        cx, cy, r = rng.uniform(0, WINDOW_W), rng.uniform(0, WINDOW_H), rng.uniform(5, 25)
+        img = img + rng.uniform(0.2, 0.6) * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))
+    if rng.random() < 0.2:  # motion blur
+        n = int(rng.integers(3, 7))
         k = np.zeros((n, n), np.float32)
         k[n // 2] = 1.0 / n
         R = cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), float(rng.uniform(0, 180)), 1.0)
         k = cv2.warpAffine(k, R, (n, n))
         img = cv2.filter2D(img, -1, k / max(k.sum(), 1e-6))
-    if rng.random() < 0.4:  # defocus
-        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.6))
-    if rng.random() < 0.25:  # low resolution
-        f = rng.uniform(1.5, 3.5)
+    if rng.random() < 0.35:  # defocus
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.2))
+    if rng.random() < 0.2:  # low resolution
+        f = rng.uniform(1.3, 2.5)
         size = (round(WINDOW_W / f), round(WINDOW_H / f))
         small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (WINDOW_W, WINDOW_H), interpolation=cv2.INTER_LINEAR)
-    contrast = rng.uniform(0.4, 1.3) if rng.random() < 0.2 else rng.uniform(0.7, 1.15)
+    contrast = rng.uniform(0.45, 1.3) if rng.random() < 0.2 else rng.uniform(0.7, 1.15)
     img = (img - 0.5) * contrast + 0.5 + rng.uniform(-0.25, 0.25)
-    img = np.clip(img, 0, 1) ** rng.uniform(0.6, 1.6)
-    img = img + rng.normal(0, rng.uniform(0, 0.06), img.shape).astype(np.float32)
+    img = img + rng.standard_normal(img.shape, dtype=np.float32) * rng.uniform(0, 0.04)
     out = np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
+    gamma = (np.arange(256) / 255.0) ** rng.uniform(0.6, 1.6) * 255 + 0.5
+    out = cv2.LUT(out, gamma.astype(np.uint8))
     if rng.random() < 0.4:
-        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(15, 90))])
+        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 90))])
         out = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
     return out
 
@@ -219,7 +220,7 @@ def make_sample(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Fo
         if rng.random() < 0.1:  # partial occlusion of the plate's edge by a small object
             img = plate.image.copy()
             ph, pw = img.shape
-            ow = int(pw * rng.uniform(0.03, 0.12))
+            ow = int(pw * rng.uniform(0.02, 0.06))  # the margin, not a character
             x = 0 if rng.random() < 0.5 else pw - ow
             img[:, x : x + ow] = rng.random()
             plate = Plate(img, plate.alpha, plate.text, plate.format, plate.corners)
