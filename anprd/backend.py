@@ -6,6 +6,7 @@ imports keras; the detector calls it on load.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -37,20 +38,40 @@ def select(backend: str, device: str) -> None:
         if backend == "jax":
             os.environ["JAX_PLATFORMS"] = "cpu"
     try:
-        if backend == "jax":
-            import jax  # noqa: F401
-        else:
-            import tensorflow  # noqa: F401
+        with quiet_native_stderr():
+            if backend == "jax":
+                import jax  # noqa: F401
+            else:
+                import tensorflow  # noqa: F401
     except ImportError:
         extra = " (pip install 'anprd[jax]')" if backend == "jax" else ""
         raise BackendError(f"the {backend} backend is not installed{extra}") from None
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Silence what native libraries write straight to file descriptor 2 (TensorFlow's
+    start-up notes about CUDA on a machine without a GPU); Python errors still raise."""
+    if os.environ.get("ANPRD_DEBUG") == "1":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def device_in_use(device: str) -> str:
     """'gpu' or 'cpu': what `device` (auto, cpu, gpu) resolves to; gpu must exist if asked."""
     import keras
 
-    gpus = [] if device == "cpu" else keras.distribution.list_devices("gpu")
+    with quiet_native_stderr():
+        gpus = [] if device == "cpu" else keras.distribution.list_devices("gpu")
     if device == "gpu" and not gpus:
         raise BackendError("model.device is gpu but no GPU is visible to "
                            f"{keras.backend.backend()}")

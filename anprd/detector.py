@@ -28,7 +28,7 @@ from .reads import DetectParams, PlateRead
 from .window import READ_W_FRAC, WINDOW_H, WINDOW_W
 
 PRESENCE_THRESHOLD = 0.5
-READ_VIEWS = 3  # windows read per candidate: the centred one and the most confident ones
+READ_SHIFTS = (0.0, -3.0, 3.0)  # window pixels: the views read per candidate
 
 
 class DetectorError(Exception):
@@ -209,14 +209,11 @@ def _window_at(gray: np.ndarray, cx: float, cy: float, scale: float) -> np.ndarr
 
 
 def _views(gray: np.ndarray, c: Candidate) -> list[np.ndarray]:
-    """Windows to read a candidate from: centred on it at its plate's scale, and the
-    most confident detected windows."""
+    """Windows to read a candidate from: centred on it at its plate's scale (the view the
+    reader was trained on most), and shifted by a few pixels; their reads are combined."""
     x1, y1, x2, y2 = c.box
-    views = [_window_at(gray, (x1 + x2) / 2, (y1 + y2) / 2, c.read_scale)]
-    for wx1, wy1, wx2, wy2 in c.best_windows[: READ_VIEWS - 1]:
-        s = WINDOW_W / (wx2 - wx1)
-        views.append(_window_at(gray, (wx1 + wx2) / 2, (wy1 + wy2) / 2, s))
-    return views
+    cx, cy, s = (x1 + x2) / 2, (y1 + y2) / 2, c.read_scale
+    return [_window_at(gray, cx + dx / s, cy, s) for dx in READ_SHIFTS]
 
 
 def crop_window(crop: np.ndarray) -> np.ndarray:

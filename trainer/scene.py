@@ -85,6 +85,8 @@ def _composite(win: np.ndarray, img: np.ndarray, alpha: np.ndarray, H: np.ndarra
 
 def _sizes(rng: np.random.Generator, kind: str) -> tuple[float, bool]:
     """Plate box width for a window kind, and whether it must stay inside the window."""
+    if kind == "centred":
+        return rng.uniform(0.64, 0.76) * WINDOW_W, True
     if kind == "present":
         return rng.uniform(MIN_W + 0.5, MAX_W - 0.5), True
     if kind == "small":  # mostly near the lower bound, where scale must be learnt
@@ -97,6 +99,11 @@ def _sizes(rng: np.random.Generator, kind: str) -> tuple[float, bool]:
 def _position(
     rng: np.random.Generator, bw: float, bh: float, inside: bool, kind: str
 ) -> tuple[float, float]:
+    if kind == "centred":
+        jx, jy = CENTRED_JITTER
+        x = (WINDOW_W - bw) / 2 + rng.uniform(-jx, jx)
+        y = (WINDOW_H - bh) / 2 + rng.uniform(-jy, jy)
+        return float(np.clip(x, 0, WINDOW_W - bw)), float(np.clip(y, 0, max(0.0, WINDOW_H - bh)))
     if inside:
         return rng.uniform(0, max(0.0, WINDOW_W - bw)), rng.uniform(0, max(0.0, WINDOW_H - bh))
     if kind == "cut":  # cross one edge by 3 px to half the plate
@@ -196,8 +203,11 @@ def _camera(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     return out
 
 
-KINDS = ("present", "small", "large", "cut", "none")
-KIND_P = (0.5, 0.16, 0.1, 0.1, 0.14)
+# "centred" windows are present ones with the plate near the middle at a middling
+# scale: the view the detector reads a plate from, so the reader learns it best.
+KINDS = ("centred", "present", "small", "large", "cut", "none")
+KIND_P = (0.32, 0.18, 0.16, 0.1, 0.1, 0.14)
+CENTRED_JITTER = (6.0, 5.0)  # pixels, x and y
 
 
 def make_sample(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font]) -> Sample:
