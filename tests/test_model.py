@@ -64,3 +64,24 @@ def test_weights_file_is_small():
         pytest.skip("weights/anprd.keras not built")
     assert w.stat().st_size <= 32 * 1024 * 1024
     assert np.isfinite(w.stat().st_size)
+
+
+def test_train_command_checkpoints_and_resumes(tmp_path):
+    out = tmp_path / "w" / "m.keras"
+    base = [sys.executable, "-m", "trainer", "train", "--out", str(out), "--batch", "8",
+            "--eval-every", "2", "--val-count", "16", "--workers", "1"]
+    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"}
+    r = subprocess.run(base + ["--steps", "4"], cwd=REPO_ROOT, env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    run = out.parent / "m.run"
+    assert out.is_file() and (run / "checkpoint.keras").is_file() and (run / "curves.png").is_file()
+    r = subprocess.run(base + ["--steps", "6", "--resume", str(run / "checkpoint.keras")],
+                       cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "resuming from" in r.stdout and "at step 4" in r.stdout
+    rows = (run / "log.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows] == ["step", "2", "4", "6"]
+    r = subprocess.run(base + ["--steps", "6", "--resume", str(tmp_path / "nope.keras")],
+                       cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "checkpoint not found" in r.stderr
