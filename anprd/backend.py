@@ -66,12 +66,22 @@ def quiet_native_stderr():
         os.close(saved)
 
 
+def gpu_devices() -> list[str]:
+    """The GPUs the Keras backend sees (JAX raises where TensorFlow answers none)."""
+    import keras
+
+    try:
+        with quiet_native_stderr():
+            return list(keras.distribution.list_devices("gpu"))
+    except RuntimeError:
+        return []
+
+
 def device_in_use(device: str) -> str:
     """'gpu' or 'cpu': what `device` (auto, cpu, gpu) resolves to; gpu must exist if asked."""
     import keras
 
-    with quiet_native_stderr():
-        gpus = [] if device == "cpu" else keras.distribution.list_devices("gpu")
+    gpus = [] if device == "cpu" else gpu_devices()
     if device == "gpu" and not gpus:
         raise BackendError("model.device is gpu but no GPU is visible to "
                            f"{keras.backend.backend()}")

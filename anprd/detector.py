@@ -28,7 +28,8 @@ from .reads import DetectParams, PlateRead
 from .window import READ_W_FRAC, WINDOW_H, WINDOW_W
 
 PRESENCE_THRESHOLD = 0.5
-READ_SHIFTS = (0.0, -3.0, 3.0)  # window pixels: the views read per candidate
+# The views read per plate: (shift in window pixels, scale factor).
+READ_VIEWS = ((0.0, 1.0), (-3.0, 1.0), (3.0, 1.0), (0.0, 0.94), (0.0, 1.06))
 
 
 class DetectorError(Exception):
@@ -118,7 +119,8 @@ class Detector:
         views, owners = [], []
         for fi, (f, cands) in enumerate(zip(frames, candidates, strict=True)):
             for ci, c in enumerate(cands):
-                for v in _views(f.gray, c):
+                x1, y1, x2, y2 = c.box
+                for v in _views(f.gray, (x1 + x2) / 2, (y1 + y2) / 2, c.read_scale):
                     views.append(v)
                     owners.append((fi, ci))
         out: list[list[PlateRead]] = [[] for _ in frames]
@@ -144,11 +146,14 @@ class Detector:
 
     def read_crops(self, crops: Sequence[np.ndarray], formats) -> list[PlateRead | None]:
         """Read tight plate crops: each placed in a window the presence rule calls present."""
-        windows = np.stack([crop_window(c) for c in crops])[..., None]
+        views = [crop_views(c) for c in crops]
+        windows = np.stack([v for vs in views for v in vs])[..., None]
         with self._lock:
             probs = softmax(self._reader(windows).astype(np.float64))
+        n = len(READ_VIEWS)
         reads = []
-        for crop, p in zip(crops, probs, strict=True):
+        for i, crop in enumerate(crops):
+            p = combine(list(probs[i * n : (i + 1) * n]))
             r = decode(p, formats)
             h, w = crop.shape[:2]
             reads.append(None if r is None else PlateRead(
@@ -208,19 +213,18 @@ def _window_at(gray: np.ndarray, cx: float, cy: float, scale: float) -> np.ndarr
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def _views(gray: np.ndarray, c: Candidate) -> list[np.ndarray]:
-    """Windows to read a candidate from: centred on it at its plate's scale (the view the
-    reader was trained on most), and shifted by a few pixels; their reads are combined."""
-    x1, y1, x2, y2 = c.box
-    cx, cy, s = (x1 + x2) / 2, (y1 + y2) / 2, c.read_scale
-    return [_window_at(gray, cx + dx / s, cy, s) for dx in READ_SHIFTS]
+def _views(gray: np.ndarray, cx: float, cy: float, scale: float) -> list[np.ndarray]:
+    """Windows to read a plate centred at (cx, cy) from: at the scale where it fills the
+    window as the reader was trained on most, shifted a little and scaled a little; the
+    reads of all of them are combined."""
+    return [_window_at(gray, cx + dx / scale, cy, scale * f) for dx, f in READ_VIEWS]
 
 
-def crop_window(crop: np.ndarray) -> np.ndarray:
-    """A tight plate crop placed centred in a window at READ_W_FRAC of its width."""
+def crop_views(crop: np.ndarray) -> list[np.ndarray]:
+    """A tight plate crop placed centred in windows, at READ_W_FRAC of their width."""
     g = _gray(crop)
     h, w = g.shape
     scale = READ_W_FRAC * WINDOW_W / w
     if h * scale > 0.8 * WINDOW_H:  # a tall crop (two-line plate): fit its height instead
         scale = 0.8 * WINDOW_H / h
-    return _window_at(g, w / 2, h / 2, scale)
+    return _views(g, w / 2, h / 2, scale)

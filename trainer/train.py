@@ -50,7 +50,9 @@ def _schedule(cfg: TrainConfig):
 
 def _setup_devices() -> str:
     """Use every GPU there is: mixed precision, and data parallelism across several."""
-    gpus = keras.distribution.list_devices("gpu")
+    from anprd.backend import gpu_devices
+
+    gpus = gpu_devices()
     if gpus:
         keras.mixed_precision.set_global_policy("mixed_float16")
     if len(gpus) > 1:
