@@ -28,6 +28,10 @@ from .reads import DetectParams, PlateRead
 from .window import READ_W_FRAC, WINDOW_H, WINDOW_W
 
 PRESENCE_THRESHOLD = 0.5
+# Bounds on the work a frame can cause, whatever the picture or the weights do.
+MAX_WINDOWS = 1000  # most confident windows kept for merging (merging is quadratic)
+MAX_CANDIDATES = 32  # most confident plates read per frame
+READ_BATCH = 256  # windows per reader call
 # The views read per plate: (shift in window pixels, scale factor).
 READ_VIEWS = ((0.0, 1.0), (-3.0, 1.0), (3.0, 1.0), (0.0, 0.94), (0.0, 1.06))
 
@@ -83,7 +87,7 @@ class Detector:
         frames = [_prepare(img, p) for img, p in zip(images, params, strict=True)]
         with self._lock:
             windows = self._presence_pass(frames)
-            candidates = [group_windows(w) for w in windows]
+            candidates = [group_windows(w)[:MAX_CANDIDATES] for w in windows]
             candidates = [
                 [c for c in cs if _in_roi(c, f.params.roi, f.offset)]
                 for cs, f in zip(candidates, frames, strict=True)
@@ -113,7 +117,13 @@ class Detector:
                      np.full(len(ys), lv.index)], axis=1,
                 )
                 found[i].append(rows)
-        return [np.concatenate(f) if f else np.zeros((0, 6)) for f in found]
+        out = []
+        for f in found:
+            rows = np.concatenate(f) if f else np.zeros((0, 6))
+            if len(rows) > MAX_WINDOWS:
+                rows = rows[np.argsort(-rows[:, 4])[:MAX_WINDOWS]]
+            out.append(rows)
+        return out
 
     def _read(self, frames: list[_Frame], candidates: list[list[Candidate]]):
         views, owners = [], []
@@ -126,7 +136,7 @@ class Detector:
         out: list[list[PlateRead]] = [[] for _ in frames]
         if not views:
             return out
-        probs = softmax(self._reader(np.stack(views)[..., None]).astype(np.float64))
+        probs = self._read_windows(np.stack(views))
         per_cand: dict[tuple[int, int], list[np.ndarray]] = {}
         for key, p in zip(owners, probs, strict=True):
             per_cand.setdefault(key, []).append(p)
@@ -144,12 +154,17 @@ class Detector:
             reads.sort(key=lambda r: (r.box[1], r.box[0]))
         return out
 
+    def _read_windows(self, windows: np.ndarray) -> np.ndarray:
+        """(N, 7, 37) probabilities for (N, 64, 128) windows, in bounded batches."""
+        parts = [self._reader(windows[i : i + READ_BATCH, ..., None])
+                 for i in range(0, len(windows), READ_BATCH)]
+        return softmax(np.concatenate(parts).astype(np.float64))
+
     def read_crops(self, crops: Sequence[np.ndarray], formats) -> list[PlateRead | None]:
         """Read tight plate crops: each placed in a window the presence rule calls present."""
         views = [crop_views(c) for c in crops]
-        windows = np.stack([v for vs in views for v in vs])[..., None]
         with self._lock:
-            probs = softmax(self._reader(windows).astype(np.float64))
+            probs = self._read_windows(np.stack([v for vs in views for v in vs]))
         n = len(READ_VIEWS)
         reads = []
         for i, crop in enumerate(crops):

@@ -1,0 +1,533 @@
+"""`anprd run --config FILE`: the long-running service (SPEC §4).
+
+Threads: one reader per camera (`anprd.sources`), one detector loop, the HTTP server's,
+and the main thread, which handles signals, reloads and shutdown.
+
+The detector loop takes the newest sampled frame of every camera that has one, runs
+them through the detector as one batch, feeds each camera's reads to its `Tracker`, and
+writes the events due to the `EventSink`. An event is counted (metrics, log) only once
+its line is on disk.
+
+Signals: SIGTERM/SIGINT stop the readers, emit the events already due (tracks with
+enough reads are closed as if the vehicles had left) and exit 0; a second one exits at
+once (nothing emitted is lost: every event line is synced when written). SIGHUP reloads
+the config: cameras added, removed or changed are started, stopped or restarted, the
+others are untouched; a config that fails validation is refused and the running one
+kept. `model`, `http.listen` and `events` changes need a restart (logged).
+
+The daemon also exits (0) when every camera is a file played once and all have ended,
+which makes `anprd run` usable as a one-off on recorded video; `--once` forces that
+(files are not looped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from anprd import __version__
+from anprd.config import CameraConfig, Config, ConfigError, ModelConfig, load_config, redact_text
+from anprd.events import EventSink
+from anprd.metrics import CameraMetrics, Metrics
+from anprd.reads import DetectParams, PlateRead
+from anprd.sources import CameraSource, Frame, SourceSpec, SourceState
+from anprd.tracker import DecodeFn, PlateEvent, Tracker, TrackerParams
+
+log = logging.getLogger("anprd.daemon")
+
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+DRAIN_TIMEOUT_S = 5.0  # how long SIGTERM waits for the detector's batch in progress
+
+
+class DetectorLike(Protocol):
+    backend: str
+    device: str
+
+    def detect(
+        self, images: Sequence[np.ndarray], params: Sequence[DetectParams]
+    ) -> list[list[PlateRead]]: ...
+
+
+DetectorLoader = Callable[[ModelConfig], DetectorLike]
+
+
+def load_detector(model: ModelConfig) -> DetectorLike:
+    """The real detector (imports TensorFlow/JAX: slow, so only here)."""
+    from anprd.detector import Detector
+
+    return Detector.load(Path(model.weights), backend=model.backend, device=model.device)
+
+
+# ------------------------------------------------------------------------- config maps
+
+
+def source_spec(cam: CameraConfig, once: bool = False) -> SourceSpec:
+    return SourceSpec(
+        name=cam.name,
+        url=cam.url,
+        sample_fps=cam.sample_fps,
+        loop=cam.loop and not once,
+        realtime=cam.realtime,
+        open_timeout_s=cam.open_timeout_s,
+        stall_timeout_s=cam.stall_timeout_s,
+        backoff_max_s=cam.reconnect_max_s,
+    )
+
+
+def tracker_params(cam: CameraConfig) -> TrackerParams:
+    return TrackerParams(
+        formats=tuple(cam.formats),
+        min_reads=cam.dedup.min_reads,
+        track_timeout_s=cam.dedup.track_timeout_s,
+        cooldown_s=cam.dedup.cooldown_s,
+        min_confidence=cam.min_confidence,
+    )
+
+
+@dataclass(eq=False)
+class Camera:
+    """One running camera: its config, reader, tracker and metrics."""
+
+    config: CameraConfig
+    source: CameraSource
+    tracker: Tracker
+    metrics: CameraMetrics
+    params: DetectParams
+    flushed: bool = False  # ended and its tracks closed
+    removed: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+@dataclass
+class RunStats:
+    """Figures for the benchmark and tests. Event latency: from the frame that made the
+    event due (its last read) to its line on disk; the latest 10000 events."""
+
+    batches: int = 0
+    frames: int = 0
+    events: int = 0
+    event_latency_s: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+
+
+# ----------------------------------------------------------------------------- daemon
+
+
+class Daemon:
+    def __init__(
+        self,
+        config_path: Path,
+        config: Config,
+        detector_loader: DetectorLoader = load_detector,
+        *,
+        once: bool = False,
+        http: bool = True,
+        decode: DecodeFn | None = None,
+    ) -> None:
+        self.config_path = Path(config_path)
+        self.config = config
+        self._loader = detector_loader
+        self._once = once
+        self._http_enabled = http
+        self._decode = decode  # None: anprd.formats.decode
+        self.metrics = Metrics(__version__)
+        self.sink = EventSink(config.events.path, config.events.snapshots)
+        self.detector: DetectorLike | None = None
+        self.http_server: Any = None
+        self.stats = RunStats()
+        self._cameras: dict[str, Camera] = {}
+        self._lock = threading.RLock()  # cameras, trackers and the sink's emissions
+        self._closed = False  # trackers flushed: results arriving now are discarded
+        self._stop = threading.Event()
+        self._wake = threading.Event()  # wakes the main loop
+        self._frames_ready = threading.Event()  # wakes the detector loop
+        self._reload_requested = False
+        self._signals = 0
+        self._detector_thread: threading.Thread | None = None
+
+    # --------------------------------------------------------------------------- API
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._frames_ready.set()
+
+    def request_reload(self) -> None:
+        self._reload_requested = True
+        self._wake.set()
+
+    def ready(self) -> tuple[bool, dict]:
+        """For /readyz: ready once the model is loaded and every camera has been tried."""
+        with self._lock:
+            cameras = {name: cam.source.info() for name, cam in self._cameras.items()}
+        for info in cameras.values():
+            info["since"] = _iso(info["since"])
+        model = {
+            "loaded": self.detector is not None,
+            "weights": str(self.config.model.weights),
+            "backend": getattr(self.detector, "backend", self.config.model.backend),
+            "device": getattr(self.detector, "device", self.config.model.device),
+        }
+        ok = (
+            self.detector is not None
+            and not self._stop.is_set()
+            and all(c["state"] != SourceState.STARTING.value for c in cameras.values())
+        )
+        return ok, {"model": model, "cameras": cameras}
+
+    def camera_names(self) -> list[str]:
+        with self._lock:
+            return list(self._cameras)
+
+    # --------------------------------------------------------------------------- run
+    def run(self, install_signals: bool = True) -> int:
+        if install_signals:
+            self._install_signals()
+        try:
+            self.sink.open()
+        except OSError as e:
+            log.error("cannot open the events file %s: %s", self.config.events.path, e)
+            return EXIT_ERROR
+        try:
+            if self._http_enabled and not self._start_http():
+                return EXIT_ERROR
+            log.info("loading the model %s", self.config.model.weights)
+            t0 = time.monotonic()
+            try:
+                self.detector = self._loader(self.config.model)
+            except Exception as e:  # noqa: BLE001 (DetectorError and anything from the backend)
+                log.error("cannot load the model: %s", redact_text(str(e)) or type(e).__name__)
+                return EXIT_ERROR
+            self.metrics.set_build_info(self.detector.backend, self.detector.device)
+            log.info(
+                "model loaded in %.1fs (backend %s, device %s)",
+                time.monotonic() - t0, self.detector.backend, self.detector.device,
+            )
+            if self._stop.is_set():
+                return EXIT_OK
+            with self._lock:
+                for cam in self.config.cameras:
+                    if cam.enabled:
+                        self._start_camera(cam)
+            if not self._cameras:
+                log.warning("no cameras enabled: serving the web API only")
+            self._detector_thread = threading.Thread(
+                target=self._detector_loop, name="detector", daemon=True
+            )
+            self._detector_thread.start()
+            return self._main_loop()
+        finally:
+            self._shutdown()
+
+    def _main_loop(self) -> int:
+        while not self._stop.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            if self._reload_requested:
+                self._reload_requested = False
+                self.reload()
+            if self._all_ended():
+                log.info("every camera has ended: exiting")
+                break
+            if self._detector_thread is not None and not self._detector_thread.is_alive():
+                log.error("the detector loop died; exiting")
+                return EXIT_ERROR
+        return EXIT_OK
+
+    def _all_ended(self) -> bool:
+        with self._lock:
+            cams = list(self._cameras.values())
+        if not cams:
+            return False
+        return all(c.source.spec.is_file and not c.source.spec.loop and c.flushed for c in cams)
+
+    def _shutdown(self) -> None:
+        self._stop.set()
+        self._frames_ready.set()
+        with self._lock:
+            cams = list(self._cameras.values())
+        for cam in cams:
+            cam.source.stop()
+        if self._detector_thread is not None:
+            self._detector_thread.join(DRAIN_TIMEOUT_S)
+            if self._detector_thread.is_alive():
+                log.warning("the detector is still busy after %.0fs; not waiting for it",
+                            DRAIN_TIMEOUT_S)
+        with self._lock:
+            self._closed = True
+            for cam in self._cameras.values():
+                if not cam.flushed:
+                    self._emit(cam, cam.tracker.flush())
+                    cam.flushed = True
+        self.sink.close()
+        if self.http_server is not None:
+            try:
+                self.http_server.shutdown()
+            except Exception:  # noqa: BLE001
+                log.exception("HTTP server shutdown failed")
+        deadline = time.monotonic() + 1.0
+        for cam in cams:
+            cam.source.join(max(0.0, deadline - time.monotonic()))
+        log.info("stopped (%d events emitted)", self.stats.events)
+
+    def _start_http(self) -> bool:
+        try:
+            from anprd.http import start_http_server
+        except ImportError as e:
+            log.warning("HTTP server unavailable (%s): no metrics endpoint", e)
+            return True
+        listen = self.config.http.listen
+        try:
+            self.http_server = start_http_server(
+                listen, self.metrics.registry, self.ready, lambda: self.detector, self.config.api
+            )
+        except (OSError, ValueError) as e:
+            log.error("cannot serve HTTP on %s: %s", listen, e)
+            return False
+        url = getattr(self.http_server, "url", f"http://{listen}")
+        log.info("anprd %s: metrics at %s/metrics, readiness at %s/readyz, events to %s",
+                 __version__, url, url, self.config.events.path)
+        return True
+
+    # ----------------------------------------------------------------------- cameras
+    def _start_camera(self, cam: CameraConfig) -> None:
+        metrics = self.metrics.camera(cam.name)
+        source = CameraSource(source_spec(cam, self._once), metrics, notify=self._frames_ready.set)
+        camera = Camera(
+            config=cam,
+            source=source,
+            tracker=Tracker(cam.name, tracker_params(cam), self._decode),
+            metrics=metrics,
+            params=cam.detect_params(),
+        )
+        self._cameras[cam.name] = camera
+        log.info("camera %s: watching %s at %g fps", cam.name, cam.safe_url, cam.sample_fps)
+        source.start()
+
+    def _stop_camera(self, name: str, forget_metrics: bool) -> None:
+        camera = self._cameras.pop(name)
+        camera.removed = True
+        camera.source.stop()
+        if not camera.flushed:
+            self._emit(camera, camera.tracker.flush())
+            camera.flushed = True
+        if forget_metrics:
+            self.metrics.remove_camera(name)
+
+    def reload(self) -> bool:
+        """Apply the config file again; False (and the running config kept) if invalid."""
+        log.info("reloading %s", self.config_path)
+        try:
+            # The weights are in memory already: a missing file is no reason to refuse.
+            new = load_config(self.config_path, check_files=False)
+        except ConfigError as e:
+            for problem in e.problems:
+                log.error("%s", problem)
+            log.error("reload refused (%d problems): keeping the running config",
+                      len(e.problems))
+            return False
+        except Exception as e:  # noqa: BLE001
+            log.error("reload refused: %s; keeping the running config", redact_text(str(e)))
+            return False
+        try:
+            self.sink.reopen()  # after log rotation, a new file
+        except OSError as e:
+            log.error("reload: cannot reopen the events file %s: %s", self.sink.path, e)
+        old = self.config
+        for section in ("model", "http", "events"):
+            if getattr(new, section) != getattr(old, section):
+                log.warning("reload: changes to '%s' need a restart; kept as they were", section)
+        if new.api != old.api and self.http_server is not None:
+            try:
+                self.http_server.configure(new.api)
+            except Exception as e:  # noqa: BLE001
+                log.error("reload: cannot apply the 'api' section: %s", e)
+        old_cams = {c.name: c for c in old.cameras if c.enabled}
+        new_cams = {c.name: c for c in new.cameras if c.enabled}
+        added = [n for n in new_cams if n not in old_cams]
+        removed = [n for n in old_cams if n not in new_cams]
+        changed = [n for n in new_cams if n in old_cams and new_cams[n] != old_cams[n]]
+        with self._lock:
+            for name in removed:
+                if name in self._cameras:
+                    self._stop_camera(name, forget_metrics=True)
+            for name in changed:
+                if name in self._cameras:
+                    self._stop_camera(name, forget_metrics=False)
+                self._start_camera(new_cams[name])
+            for name in added:
+                self._start_camera(new_cams[name])
+            self.config = old.model_copy(update={"cameras": new.cameras, "api": new.api})
+        log.info(
+            "reloaded: %d cameras (added: %s; removed: %s; changed: %s)",
+            len(self._cameras), ", ".join(added) or "none", ", ".join(removed) or "none",
+            ", ".join(changed) or "none",
+        )
+        return True
+
+    # ---------------------------------------------------------------------- detector
+    def _detector_loop(self) -> None:
+        assert self.detector is not None
+        failures = 0
+        while not self._stop.is_set():
+            self._frames_ready.clear()  # before taking: a frame put from now on wakes us
+            with self._lock:
+                cams = list(self._cameras.values())
+            batch: list[tuple[Camera, Frame]] = []
+            for cam in cams:
+                frame = cam.source.take()
+                if frame is not None:
+                    batch.append((cam, frame))
+            if not batch:
+                self._tick(cams)
+                self._frames_ready.wait(0.25)
+                continue
+            t0 = time.perf_counter()
+            try:
+                results = self.detector.detect(
+                    [f.image for _, f in batch], [c.params for c, _ in batch]
+                )
+                if len(results) != len(batch):
+                    raise RuntimeError(f"detector returned {len(results)} results for "
+                                       f"{len(batch)} images")
+            except Exception:  # noqa: BLE001 (one bad batch must not stop the daemon)
+                failures += 1
+                if failures == 1 or failures % 100 == 0:
+                    log.exception("detector failed on a batch (%d failures so far)", failures)
+                self._stop.wait(min(5.0, 0.1 * failures))
+                continue
+            failures = 0
+            self.metrics.detect_seconds.observe(time.perf_counter() - t0)
+            self.stats.batches += 1
+            self.stats.frames += len(batch)
+            snapshots = self.config.events.snapshots is not None
+            with self._lock:
+                if self._closed:
+                    return
+                for (cam, frame), reads in zip(batch, results, strict=True):
+                    if cam.removed:
+                        continue
+                    cam.metrics.plate_reads(len(reads))
+                    ref = frame.image if snapshots else None
+                    self._emit(cam, cam.tracker.update(reads, frame.timestamp, ref))
+            self._tick(cams)
+
+    def _tick(self, cams: list[Camera]) -> None:
+        """Close the tracks that timed out; flush the cameras that ended."""
+        with self._lock:
+            if self._closed:
+                return
+            for cam in cams:
+                if cam.removed or cam.flushed:
+                    continue
+                if cam.source.finished:
+                    self._emit(cam, cam.tracker.flush())
+                    cam.flushed = True
+                    self._wake.set()
+                else:
+                    self._emit(cam, cam.tracker.tick(cam.source.now()))
+
+    def _emit(self, cam: Camera, events: list[PlateEvent]) -> None:
+        for event in events:
+            frame = event.ref if isinstance(event.ref, np.ndarray) else None
+            try:
+                self.sink.emit(event, frame)
+            except OSError as e:
+                log.error("camera %s: cannot write event %s: %s (not emitted)",
+                          cam.name, event.plate, e)
+                continue
+            now = time.time()
+            cam.metrics.plate_event(now)
+            self.stats.events += 1
+            self.stats.event_latency_s.append(now - event.last_seen)
+
+    # ----------------------------------------------------------------------- signals
+    def _install_signals(self) -> None:
+        def on_stop(signum: int, _frame: Any) -> None:
+            self._signals += 1
+            if self._signals > 1:
+                log.warning("second %s: exiting now", signal.Signals(signum).name)
+                os._exit(EXIT_ERROR)
+            log.info("%s: stopping", signal.Signals(signum).name)
+            self.request_stop()
+
+        def on_hup(_signum: int, _frame: Any) -> None:
+            self.request_reload()
+
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        signal.signal(signal.SIGHUP, on_hup)
+
+
+def _iso(t: float) -> str:
+    from anprd.events import iso_utc
+
+    return iso_utc(t)
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+class JournalFormatter(logging.Formatter):
+    """Under systemd: no time stamp (journald adds one) and a `<N>` syslog priority
+    prefix, so that `journalctl -p warning -u anprd` finds warnings and errors."""
+
+    PRIORITIES = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4),
+                  (logging.INFO, 6))
+
+    def format(self, record: logging.LogRecord) -> str:
+        prio = next((p for level, p in self.PRIORITIES if record.levelno >= level), 7)
+        return f"<{prio}>" + super().format(record).replace("\n", "\n" + f"<{prio}>")
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """One line per message on stderr; journald-friendly when run by systemd."""
+    handler = logging.StreamHandler(sys.stderr)
+    if os.environ.get("JOURNAL_STREAM"):
+        handler.setFormatter(JournalFormatter("%(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "run",
+        help="run the daemon: watch the cameras, emit plate events, serve metrics",
+        description="Watch the config's cameras, write one event per passing vehicle to "
+        "events.path (and the log), serve /metrics, /healthz, /readyz and the recognition "
+        "API on http.listen. SIGTERM stops cleanly, SIGHUP reloads the config. Exits by "
+        "itself when every camera is a file played once and all have ended.",
+    )
+    p.add_argument("--config", required=True, type=Path, metavar="FILE", help="YAML config")
+    p.add_argument(
+        "--once", action="store_true",
+        help="play video files once (ignore their 'loop') and exit when all have ended",
+    )
+    p.add_argument(
+        "--log-level", default=os.environ.get("ANPRD_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper,
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, detector_loader: DetectorLoader = load_detector) -> int:
+    setup_logging(args.log_level)
+    config = load_config(args.config)  # ConfigError: the CLI prints every problem, exit 2
+    daemon = Daemon(args.config, config, detector_loader, once=args.once)
+    return daemon.run()

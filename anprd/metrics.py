@@ -1,0 +1,154 @@
+"""The daemon's Prometheus metrics, in a registry of their own, labelled by camera.
+
+`Metrics` owns a `CollectorRegistry` (no prometheus_client global state), which the
+HTTP server exposes on /metrics. `Metrics.camera(name)` returns a `CameraMetrics` bound
+to one camera's label; the camera readers report through it (it implements
+`anprd.sources.SourceObserver`). A removed camera's series are dropped with
+`Metrics.remove_camera`.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Detector batch latency buckets (seconds): from a fast GPU batch to a slow CPU pyramid.
+DETECT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class CameraMetrics:
+    """One camera's series; the methods are what the camera reader calls."""
+
+    def __init__(self, metrics: Metrics, camera: str) -> None:
+        self._m = metrics
+        self.camera = camera
+        # Touch every series so that it is exported at 0 before the first increment.
+        self._decoded = metrics.frames_decoded.labels(camera)
+        self._sampled = metrics.frames_sampled.labels(camera)
+        self._dropped = metrics.frames_dropped.labels(camera)
+        self._errors = metrics.decode_errors.labels(camera)
+        self._up = metrics.stream_up.labels(camera)
+        self._reconnects = metrics.stream_reconnects.labels(camera)
+        self._reads = metrics.plate_reads.labels(camera)
+        self._events = metrics.plate_events.labels(camera)
+        self._last_event = metrics.last_event_timestamp.labels(camera)
+
+    # SourceObserver
+    def frame_decoded(self, n: int = 1) -> None:
+        self._decoded.inc(n)
+
+    def frame_sampled(self) -> None:
+        self._sampled.inc()
+
+    def frame_dropped(self) -> None:
+        self._dropped.inc()
+
+    def decode_error(self) -> None:
+        self._errors.inc()
+
+    def stream_up(self, up: bool) -> None:
+        self._up.set(1 if up else 0)
+
+    def reconnected(self) -> None:
+        self._reconnects.inc()
+
+    # Detector loop
+    def plate_reads(self, n: int) -> None:
+        if n:
+            self._reads.inc(n)
+
+    def plate_event(self, timestamp: float) -> None:
+        self._events.inc()
+        self._last_event.set(timestamp)
+
+
+class Metrics:
+    """All anprd metrics; see the README's "Daemon" section for their meaning."""
+
+    def __init__(self, version: str, backend: str = "", device: str = "") -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        cam = ("camera",)
+        self.frames_decoded = Counter(
+            "anprd_frames_decoded",
+            "Video frames decoded from the camera's stream.", cam, registry=r
+        )
+        self.frames_sampled = Counter(
+            "anprd_frames_sampled",
+            "Frames picked at the camera's sample_fps and handed to the detector.",
+            cam,
+            registry=r,
+        )
+        self.frames_dropped = Counter(
+            "anprd_frames_dropped",
+            "Sampled frames replaced by a newer one before the detector took them.",
+            cam,
+            registry=r,
+        )
+        self.decode_errors = Counter(
+            "anprd_decode_errors",
+            "Packets or files that failed to decode (skipped).", cam, registry=r
+        )
+        self.stream_up = Gauge(
+            "anprd_stream_up",
+            "1 while the camera's stream delivers frames, else 0.", cam, registry=r
+        )
+        self.stream_reconnects = Counter(
+            "anprd_stream_reconnects",
+            "Times the camera's stream was opened again after a failure, stall or end.",
+            cam,
+            registry=r,
+        )
+        self.detect_seconds = Histogram(
+            "anprd_detect_seconds",
+            "Detector latency per batch of frames (one frame from each ready camera).",
+            buckets=DETECT_BUCKETS,
+            registry=r,
+        )
+        self.plate_reads = Counter(
+            "anprd_plate_reads",
+            "Plate reads returned by the detector (before tracking).", cam, registry=r
+        )
+        self.plate_events = Counter(
+            "anprd_plate_events", "Plate events emitted (one per passing vehicle).", cam, registry=r
+        )
+        self.last_event_timestamp = Gauge(
+            "anprd_last_event_timestamp_seconds",
+            "Unix time of the camera's last emitted plate event.",
+            cam,
+            registry=r,
+        )
+        self.build_info = Gauge(
+            "anprd_build_info", "anprd version and the detector's backend and device.",
+            ("version", "backend", "device"), registry=r,
+        )
+        self._version = version
+        self.set_build_info(backend, device)
+        self._cameras: dict[str, CameraMetrics] = {}
+
+    def set_build_info(self, backend: str, device: str) -> None:
+        self.build_info.clear()
+        self.build_info.labels(self._version, backend, device).set(1)
+
+    def camera(self, name: str) -> CameraMetrics:
+        cm = self._cameras.get(name)
+        if cm is None:
+            cm = self._cameras[name] = CameraMetrics(self, name)
+        return cm
+
+    def remove_camera(self, name: str) -> None:
+        if self._cameras.pop(name, None) is None:
+            return
+        for metric in (
+            self.frames_decoded, self.frames_sampled, self.frames_dropped, self.decode_errors,
+            self.stream_up, self.stream_reconnects, self.plate_reads, self.plate_events,
+            self.last_event_timestamp,
+        ):
+            try:
+                metric.remove(name)
+            except KeyError:
+                pass
+
+    def value(self, name: str, camera: str | None = None) -> float | None:
+        """A sample's current value (for tests, the benchmark and /readyz)."""
+        labels = {"camera": camera} if camera is not None else None
+        return self.registry.get_sample_value(name, labels)

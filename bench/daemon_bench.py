@@ -1,0 +1,200 @@
+"""Benchmark the daemon: N cameras replaying a video in real time, looped.
+
+    .venv/bin/python bench/daemon_bench.py                      # 1, 2, 4 cameras, 30 s each
+    .venv/bin/python bench/daemon_bench.py --cameras 1 2 4 8 --seconds 60 --sample-fps 5
+    .venv/bin/python bench/daemon_bench.py --detector fake      # the pipeline without the network
+
+Runs the real daemon in this process (readers, detector loop, trackers, event sink; no
+HTTP) for each camera count, and prints per run: frames sampled per second (all cameras),
+frames the detector processed per second, the drop rate (sampled frames replaced before
+the detector took them), the detector's batch latency, event latency (from the frame
+that made an event due to its line being on disk: median and 95th percentile), events,
+and the CPU (in cores, process time / wall time) and memory (peak RSS) it took. The last
+lines give the detector's throughput per CPU core (so, how many cameras at this sample
+rate one core serves) and the most cameras whose drop rate stayed under --max-drop.
+
+The video is the bundled sample (config/sample.yaml's camera) when present, else
+../shared/realdata/video/tv_news_mercosur.mp4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from anprd.config import ModelConfig, load_config, parse_config  # noqa: E402
+from anprd.daemon import Daemon, load_detector, setup_logging  # noqa: E402
+
+
+def default_video() -> Path:
+    sample = REPO / "config" / "sample.yaml"
+    if sample.exists():
+        try:
+            url = load_config(sample, check_files=False).cameras[0].url
+            if Path(url).exists():
+                return Path(url)
+        except Exception:  # noqa: BLE001 (fall back to the shared clip)
+            pass
+    shared = Path(os.environ.get("ANPRD_SHARED", REPO.parent / "shared"))
+    return shared / "realdata" / "video" / "tv_news_mercosur.mp4"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def make_config(tmp: Path, video: Path, n: int, args: argparse.Namespace):
+    cams = "\n".join(
+        f"  - name: cam{i}\n"
+        f"    url: {video}\n"
+        f"    sample_fps: {args.sample_fps}\n"
+        f"    loop: true\n"
+        f"    realtime: true\n"
+        for i in range(n)
+    )
+    text = (
+        f"model:\n  weights: {args.weights}\n  device: {args.device}\n"
+        f"events:\n  path: {tmp / f'events-{n}.jsonl'}\n"
+        f"cameras:\n{cams}"
+    )
+    path = tmp / f"bench-{n}.yaml"
+    path.write_text(text)
+    return path, parse_config(text, source=str(path), base_dir=tmp, check_files=False)
+
+
+def run_once(n: int, video: Path, detector, args: argparse.Namespace, tmp: Path) -> dict:
+    path, config = make_config(tmp, video, n, args)
+    daemon = Daemon(path, config, lambda _m: detector, http=False, decode=args.decode)
+    stopper = threading.Timer(args.warmup + args.seconds, daemon.request_stop)
+    marks: dict[str, float] = {}
+
+    def mark() -> None:  # counters at the end of the warm-up
+        marks.update(snapshot(daemon, n))
+        marks["cpu"] = time.process_time()
+        marks["wall"] = time.monotonic()
+
+    warm = threading.Timer(args.warmup, mark)
+    stopper.start()
+    warm.start()
+    daemon.run(install_signals=False)
+    end = snapshot(daemon, n)
+    cpu, wall = time.process_time() - marks["cpu"], time.monotonic() - marks["wall"]
+    sampled = end["sampled"] - marks["sampled"]
+    dropped = end["dropped"] - marks["dropped"]
+    processed = end["processed"] - marks["processed"]
+    lat = sorted(daemon.stats.event_latency_s)
+    return {
+        "cameras": n,
+        "sampled_per_s": sampled / wall,
+        "processed_per_s": processed / wall,
+        "drop_rate": dropped / sampled if sampled else 0.0,
+        "detect_ms": 1000 * (end["detect_sum"] - marks["detect_sum"])
+        / max(1.0, end["detect_count"] - marks["detect_count"]),
+        "events": int(end["events"]),
+        "latency_p50_s": statistics.median(lat) if lat else float("nan"),
+        "latency_p95_s": lat[int(0.95 * (len(lat) - 1))] if lat else float("nan"),
+        "cpu_cores": cpu / wall,
+        "rss_mb": rss_mb(),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def secs(v: float) -> str:
+    return "-" if v != v else f"{v:.2f}s"
+
+
+def snapshot(daemon: Daemon, n: int) -> dict[str, float]:
+    m = daemon.metrics
+
+    def total(name: str) -> float:
+        return sum(m.value(name, f"cam{i}") or 0.0 for i in range(n))
+
+    return {
+        "sampled": total("anprd_frames_sampled_total"),
+        "dropped": total("anprd_frames_dropped_total"),
+        "processed": float(daemon.stats.frames),
+        "events": total("anprd_plate_events_total"),
+        "detect_sum": m.value("anprd_detect_seconds_sum") or 0.0,
+        "detect_count": m.value("anprd_detect_seconds_count") or 0.0,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cameras", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--seconds", type=float, default=30.0, help="measured time per run")
+    ap.add_argument("--warmup", type=float, default=5.0, help="unmeasured start of each run")
+    ap.add_argument("--sample-fps", type=float, default=5.0)
+    ap.add_argument("--video", type=Path, default=None)
+    ap.add_argument("--weights", type=Path, default=REPO / "weights" / "anprd.keras")
+    ap.add_argument("--backend", default="tensorflow", choices=["tensorflow", "jax"])
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
+    ap.add_argument("--detector", default="real", choices=["real", "fake"],
+                    help="fake: no network (reads nothing), to measure decoding alone")
+    ap.add_argument("--max-drop", type=float, default=0.05,
+                    help="drop rate under which a camera count counts as served")
+    args = ap.parse_args()
+    setup_logging("WARNING")
+    video = args.video or default_video()
+    args.decode = None
+    if args.detector == "fake":
+        class Nothing:
+            backend, device = "none", "cpu"
+
+            def detect(self, images, params):
+                return [[] for _ in images]
+
+        detector = Nothing()
+    else:
+        t0 = time.monotonic()
+        detector = load_detector(ModelConfig(weights=args.weights, backend=args.backend,
+                                             device=args.device))
+        print(f"model loaded in {time.monotonic() - t0:.1f}s "
+              f"({detector.backend}, {detector.device})")
+    print(f"video {video}, {args.sample_fps:g} sampled fps per camera, "
+          f"{os.cpu_count()} CPUs, {args.seconds:g}s measured per run")
+    header = (f"{'cams':>4} {'sampled/s':>9} {'detected/s':>10} {'drop':>6} {'batch ms':>8} "
+              f"{'events':>6} {'lat p50':>7} {'lat p95':>7} {'CPU':>5} {'RSS MB':>7}")
+    print(header)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.cameras:
+            r = run_once(n, video, detector, args, Path(tmp))
+            results.append(r)
+            print(f"{r['cameras']:>4} {r['sampled_per_s']:>9.1f} {r['processed_per_s']:>10.1f} "
+                  f"{100 * r['drop_rate']:>5.1f}% {r['detect_ms']:>8.0f} {r['events']:>6} "
+                  f"{secs(r['latency_p50_s']):>7} {secs(r['latency_p95_s']):>7} "
+                  f"{r['cpu_cores']:>5.2f} {r['peak_rss_mb']:>7.0f}", flush=True)
+    top = max(results, key=lambda r: r["processed_per_s"])
+    per_core = top["processed_per_s"] / max(top["cpu_cores"], 1e-9)
+    print(f"throughput: {top['processed_per_s']:.1f} frames/s on {top['cpu_cores']:.2f} cores "
+          f"= {per_core:.1f} frames/s per core, i.e. ~{per_core / args.sample_fps:.1f} "
+          f"cameras at {args.sample_fps:g} fps per CPU core")
+    served = [r for r in results if r["drop_rate"] <= args.max_drop]
+    if served:
+        best = max(served, key=lambda r: r["cameras"])
+        per_core = best["cameras"] / max(best["cpu_cores"], 1e-9)
+        print(f"kept up (drop <= {100 * args.max_drop:g}%) with {best['cameras']} cameras at "
+              f"{args.sample_fps:g} fps using {best['cpu_cores']:.2f} cores: "
+              f"~{per_core:.1f} cameras per CPU core")
+    else:
+        print(f"no camera count kept the drop rate under {100 * args.max_drop:g}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""`anprd run` with the test's FakeDetector instead of the neural network.
+
+    python tests/fake_daemon.py --config FILE [--once] [--delay SECONDS]
+
+Everything else is the real daemon (sources, tracker, events, metrics, HTTP, signals),
+so that the daemon's tests run without trained weights. The plate formats decoder is
+`anprd.formats.decode` when that module exists, else the tests' `simple_decode`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
+
+from daemon_helpers import FakeDetector, simple_decode  # noqa: E402
+
+from anprd.config import load_config  # noqa: E402
+from anprd.daemon import Daemon, setup_logging  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", required=True, type=Path)
+    ap.add_argument("--once", action="store_true")
+    ap.add_argument("--delay", type=float, default=0.0, help="seconds per detector batch")
+    args = ap.parse_args()
+    setup_logging("INFO")
+    config = load_config(args.config, check_files=False)
+    try:
+        from anprd.formats import decode
+    except ImportError:
+        decode = simple_decode
+    daemon = Daemon(
+        args.config, config, lambda _model: FakeDetector(args.delay), once=args.once, decode=decode
+    )
+    return daemon.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
