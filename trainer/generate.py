@@ -19,9 +19,11 @@ from anprd.reads import ALPHABET, BLANK, N_POSITIONS
 
 from .backgrounds import build_pool, find_photos, load_photos
 from .fonts import Font, load_fonts
-from .scene import Sample, make_sample
+from .render import Plate
+from .scene import Sample, make_sample, random_plate
 
-CHUNK = 1024  # samples per chunk: one background pool each
+CHUNK = 2048  # samples per chunk: one background pool each
+PLATE_REUSE = 2  # consecutive samples that pose the same rendered plate
 POOL = 48  # background pictures per chunk
 
 
@@ -51,8 +53,19 @@ class ChunkMaker:
     def chunk(self, k: int, start: int = 0, stop: int = CHUNK) -> list[Sample]:
         rng = np.random.default_rng([self.seed, k])
         pool = build_pool(rng, self.photos, self.fonts, POOL)
+        plates: dict[int, Plate] = {}
+
+        def plate_of(i: int) -> Plate:
+            # Samples 2j and 2j+1 pose the same flat plate: rendering is the costliest step.
+            j = i // PLATE_REUSE
+            if j not in plates:
+                plates.clear()
+                plates[j] = random_plate(np.random.default_rng([self.seed, k, j, 1]), self.fonts)
+            return plates[j]
+
         return [
-            make_sample(np.random.default_rng([self.seed, k, i]), pool, self.fonts)
+            make_sample(np.random.default_rng([self.seed, k, i]), pool, self.fonts,
+                        lambda i=i: plate_of(i))
             for i in range(start, stop)
         ]
 
@@ -118,6 +131,7 @@ def write_samples(
 
 
 def _stream_worker(sources: Sources, seed: int, first: int, step: int, batch: int, q) -> None:
+    """Chunks first, first + step, ...: each worker takes every `step`-th chunk."""
     maker = ChunkMaker(sources, seed)
     k = first
     while True:
@@ -133,12 +147,14 @@ class BatchStream:
     The queue is bounded, so workers wait for training rather than fill memory.
     """
 
-    def __init__(self, sources: Sources, seed: int, batch: int, workers: int = 1, depth: int = 8):
+    def __init__(self, sources: Sources, seed: int, batch: int, workers: int = 1, depth: int = 8,
+                 first_chunk: int = 0):
         ctx = mp.get_context("spawn")
         self.queue = ctx.Queue(maxsize=depth)
         self.procs = [
             ctx.Process(
-                target=_stream_worker, args=(sources, seed, w, workers, batch, self.queue),
+                target=_stream_worker,
+                args=(sources, seed, first_chunk + w, workers, batch, self.queue),
                 daemon=True,
             )
             for w in range(workers)

@@ -101,6 +101,27 @@ def text_mask(
     return mask
 
 
+def label_mask(
+    font: Font, text: str, shape: tuple[int, int], height: int, spacing: float,
+    center: tuple[float, float],
+) -> np.ndarray:
+    """Like text_mask for fixed words ("REPUBLICA ARGENTINA"): rendered once per font and
+    height, then only pasted."""
+    key = ("label", text, height, round(spacing * 100))
+    line = font.cache.get(key)
+    if line is None:
+        canvas = (height * 2 + 4, round(len(text) * height * 1.6) + 8)
+        m = text_mask(font, text, canvas, height, 1.0, spacing, {},
+                      (canvas[1] / 2, canvas[0] / 2))
+        ys, xs = np.nonzero(m)
+        line = m[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] if len(ys) else m[:1, :1]
+        line.flags.writeable = False
+        font.cache[key] = line
+    mask = np.zeros(shape, np.float32)
+    _paste(mask, line, round(center[0] - line.shape[1] / 2), round(center[1] - line.shape[0] / 2))
+    return mask
+
+
 def _low_freq_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
     small = rng.random((max(2, cells // 3), cells)).astype(np.float32)
     return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
@@ -125,9 +146,9 @@ def render_mercosur(
         wave = np.sin((xx + yy * rng.uniform(-1, 1)) * freq) * rng.uniform(0.01, 0.05)
         img[band_h:] -= np.abs(wave[band_h:])
     band_ink = min(1.0, band_v + rng.uniform(0.3, 0.6))
-    band_text = text_mask(
-        small_font, "REPUBLICA ARGENTINA", (h, w), max(3, round(band_h * 0.45)),
-        1.0, 0.12, {}, (w / 2, band_h / 2), 0,
+    band_text = label_mask(
+        small_font, "REPUBLICA ARGENTINA", (h, w), max(3, round(band_h * 0.45)), 0.12,
+        (w / 2, band_h / 2),
     )
     img = img * (1 - band_text) + band_ink * band_text
     # Emblem (left) and flag (right) marks in the band.
@@ -171,9 +192,9 @@ def render_legacy(
     if rng.random() < 0.85:  # the raised border
         cv2.rectangle(img, (inset, inset), (w - 1 - inset, h - 1 - inset), float(ink), 1)
     if rng.random() < 0.8:
-        top = text_mask(
-            small_font, "ARGENTINA", (h, w), max(3, round(h * 0.09)), 1.0, 0.15, {},
-            (w / 2, inset + h * 0.1), 0,
+        top = label_mask(
+            small_font, "ARGENTINA", (h, w), max(3, round(h * 0.09)), 0.15,
+            (w / 2, inset + h * 0.1),
         )
         img = img * (1 - top) + ink * top
     char_h = round(h * rng.uniform(0.48, 0.6))

@@ -6,6 +6,7 @@ of `anprd.window.plate_present`, never from what the sampler meant to draw.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -63,7 +64,7 @@ def _place(H: np.ndarray, corners: np.ndarray, width: float, x0: float, y0: floa
     return A @ H
 
 
-def _random_plate(rng: np.random.Generator, fonts: list[Font]) -> Plate:
+def random_plate(rng: np.random.Generator, fonts: list[Font]) -> Plate:
     font = fonts[int(rng.integers(len(fonts)))]
     small = fonts[int(rng.integers(len(fonts)))]
     if rng.random() < 0.55:
@@ -206,12 +207,18 @@ def _camera(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
 # "centred" windows are present ones with the plate near the middle at a middling
 # scale: the view the detector reads a plate from, so the reader learns it best.
 KINDS = ("centred", "present", "small", "large", "cut", "none")
-KIND_P = (0.32, 0.18, 0.16, 0.1, 0.1, 0.14)
+KIND_P = (0.42, 0.2, 0.13, 0.08, 0.08, 0.09)
 CENTRED_JITTER = (6.0, 5.0)  # pixels, x and y
+KIND_CUM = np.cumsum(KIND_P)[:-1]
 
 
-def make_sample(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font]) -> Sample:
-    kind = KINDS[int(rng.choice(len(KINDS), p=KIND_P))]
+def make_sample(
+    rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font],
+    plate_source: Callable[[], Plate] | None = None,
+) -> Sample:
+    """One window. `plate_source` gives the flat plate to pose (by default a new one);
+    consecutive samples may share one, each with its own pose, scene and camera."""
+    kind = KINDS[int(np.searchsorted(KIND_CUM, rng.random(), side="right"))]
     win = cut_window(rng, pool, (WINDOW_H, WINDOW_W))
     if rng.random() < 0.1:  # infrared night: dark scene, the plate lit by the camera
         win = win * rng.uniform(0.05, 0.35)
@@ -219,7 +226,7 @@ def make_sample(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Fo
     if kind == "none" or rng.random() < 0.15:
         win = _not_a_plate(rng, win, fonts)
     if kind != "none":
-        plate = _random_plate(rng, fonts)
+        plate = plate_source() if plate_source else random_plate(rng, fonts)
         h, w = plate.image.shape
         H = pose_homography(rng, w, h)
         width, inside = _sizes(rng, kind)

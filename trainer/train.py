@@ -18,7 +18,7 @@ import numpy as np
 from anprd.model import CUSTOM_OBJECTS, build_model, compile_model
 
 from .evaluate import figures, predict
-from .generate import ChunkMaker, Sources, to_arrays
+from .generate import CHUNK, ChunkMaker, Sources, to_arrays
 
 VAL_SEED = 7919  # the validation windows' seed: never a training seed
 
@@ -150,7 +150,10 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
         model = compile_model(build_model(), _schedule(cfg))
         (run / "log.csv").unlink(missing_ok=True)
     val = to_arrays(ChunkMaker(sources, VAL_SEED).chunk(0, 0, cfg.val_count))
-    stream = BatchStream(sources, cfg.seed, cfg.batch, cfg.workers)
+    # A resumed run goes on with chunks it has not seen yet.
+    seen = initial_epoch * cfg.eval_every * cfg.batch
+    stream = BatchStream(sources, cfg.seed, cfg.batch, cfg.workers,
+                         first_chunk=-(-seen // CHUNK))
     t0 = time.time()
     epochs = max(1, cfg.steps // cfg.eval_every)
     print(f"training on {device}: {cfg.steps} steps of {cfg.batch} windows", flush=True)
