@@ -44,6 +44,8 @@ from anprd.reads import DetectParams
 KNOWN_FORMATS: tuple[str, ...] = ("mercosur_ar", "legacy_ar")
 
 # Used when `model.weights` is not given: the weights shipped in the repository.
+# Readings less probable than this make no event (and are not listed by `detect`).
+DEFAULT_MIN_CONFIDENCE = 0.6
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "anprd.keras"
 
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
@@ -272,7 +274,7 @@ class CameraConfig(BaseModel):
     roi: tuple[Point, ...] | None = None
     plate_width_px: tuple[PosInt, PosInt] | None = None
     formats: tuple[FormatName, ...] = KNOWN_FORMATS
-    min_confidence: Annotated[float, Field(strict=True, ge=0, le=1)] = 0.6
+    min_confidence: Annotated[float, Field(strict=True, ge=0, le=1)] = DEFAULT_MIN_CONFIDENCE
     dedup: DedupConfig = DedupConfig()
     loop: Annotated[bool, Field(strict=True)] = False
     realtime: Annotated[bool, Field(strict=True)] = True

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import DEFAULT_WEIGHTS
+from .config import DEFAULT_MIN_CONFIDENCE, DEFAULT_WEIGHTS
 
 DEFAULT_FORMATS = ("mercosur_ar", "legacy_ar")
 
@@ -23,7 +23,9 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 def add_read_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--formats", nargs="+", default=list(DEFAULT_FORMATS), metavar="FORMAT",
                    help="plate formats to accept (default: mercosur_ar legacy_ar)")
-    p.add_argument("--min-confidence", type=float, default=0.0)
+    p.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE,
+                   help="drop readings less probable than this "
+                        f"(default {DEFAULT_MIN_CONFIDENCE}, as for cameras)")
 
 
 def load_detector(args):
