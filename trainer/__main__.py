@@ -65,13 +65,14 @@ def cmd_bench(args) -> int:
 def cmd_train(args) -> int:
     from .train import TrainConfig, train
 
-    if args.resume and not args.resume.is_file():
-        print(f"error: checkpoint not found: {args.resume}", file=sys.stderr)
-        return 2
+    for path, what in ((args.resume, "checkpoint"), (args.init, "weights")):
+        if path and not path.is_file():
+            print(f"error: {what} not found: {path}", file=sys.stderr)
+            return 2
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
         workers=args.workers, eval_every=args.eval_every, val_count=args.val_count,
-        resume=args.resume,
+        resume=args.resume, init=args.init,
     )
     train(cfg, _sources(args))
     return 0
@@ -131,7 +132,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) // 2))
     t.add_argument("--eval-every", type=int, default=500)
     t.add_argument("--val-count", type=int, default=2048)
-    t.add_argument("--resume", type=Path, metavar="CHECKPOINT")
+    t.add_argument("--resume", type=Path, metavar="CHECKPOINT",
+                   help="go on with an interrupted run (model, optimizer, schedule, step)")
+    t.add_argument("--init", type=Path, metavar="WEIGHTS",
+                   help="start a new run from trained weights, e.g. weights/anprd.keras")
     t.set_defaults(func=cmd_train)
 
     sv = sub.add_parser("sample-video", help="make the bundled demo video")

@@ -34,6 +34,7 @@ class TrainConfig:
     eval_every: int = 500
     val_count: int = 2048
     resume: Path | None = None
+    init: Path | None = None  # start from these weights (e.g. the shipped ones), new schedule
 
 
 def _run_dir(out: Path) -> Path:
@@ -148,6 +149,11 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
         print(f"resuming from {cfg.resume} at step {initial_epoch * cfg.eval_every}")
     else:
         model = compile_model(build_model(), _schedule(cfg))
+        if cfg.init:
+            from anprd.model import load_model
+
+            model.set_weights(load_model(cfg.init).get_weights())
+            print(f"starting from the weights of {cfg.init}")
         (run / "log.csv").unlink(missing_ok=True)
     val = to_arrays(ChunkMaker(sources, VAL_SEED).chunk(0, 0, cfg.val_count))
     # A resumed run goes on with chunks it has not seen yet.
