@@ -82,6 +82,11 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     assert "resuming from" in r.stdout and "at step 4" in r.stdout
     rows = (run / "log.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows] == ["step", "2", "4", "6"]
+    again = tmp_path / "again" / "m.keras"
+    r = subprocess.run(base[:5] + [str(again)] + base[6:] + ["--steps", "2", "--init", str(out)],
+                       cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "starting from the weights of" in r.stdout and again.is_file()
     r = subprocess.run(base + ["--steps", "6", "--resume", str(tmp_path / "nope.keras")],
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "checkpoint not found" in r.stderr
