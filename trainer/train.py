@@ -116,7 +116,7 @@ def plot(log: Path, png: Path) -> None:
     a.set_title("training loss")
     for key in ("train_plate_acc", "val_plate_exact", "val_presence"):
         b.plot(s, [float(r[key]) for r in rows], label=key)
-    b.set_ylim(0.5, 1.0)
+    b.set_ylim(0.0, 1.0)
     b.set_xlabel("thousand samples")
     b.set_title("accuracy")
     b.legend()
