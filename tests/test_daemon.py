@@ -40,6 +40,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from anprd.config import load_config
 from anprd.daemon import Daemon
 from anprd.events import read_events
+from tests.conftest import reading_accuracy
 
 FAKE_DAEMON = REPO / "tests" / "fake_daemon.py"
 WEIGHTS = REPO / "weights" / "anprd.keras"
@@ -362,6 +363,7 @@ needs_weights = pytest.mark.skipif(
 
 @needs_weights
 @needs_shared
+@reading_accuracy
 def test_real_video_as_a_file_one_event_per_plate_and_none_from_captions(tmp_path):
     """../shared/realdata/video played as a file through `anprd run` with the real model:
     one event for each `yes` plate of plates.csv, with the right text; nothing else

@@ -43,6 +43,7 @@ from anprd.recognize import (
     plate_json,
     sniff_image,
 )
+from tests.conftest import reading_accuracy
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -576,6 +577,7 @@ def _check_schema(body: dict, w: int, h: int) -> None:
             assert c["runner_up"] != c["char"]
 
 
+@reading_accuracy
 def test_scenes_plates_are_read(real):
     labels = _labels()
     names = sorted(labels) if os.environ.get("ANPRD_API_ALL_SCENES") else SAMPLE
