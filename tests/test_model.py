@@ -6,7 +6,6 @@ import importlib.util
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from tests.conftest import REPO_ROOT
@@ -64,7 +63,6 @@ def test_weights_file_is_small():
     if not w.exists():
         pytest.skip("weights/anprd.keras not built")
     assert w.stat().st_size <= 32 * 1024 * 1024
-    assert np.isfinite(w.stat().st_size)
 
 
 def test_train_command_checkpoints_and_resumes(tmp_path):

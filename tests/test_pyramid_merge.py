@@ -36,7 +36,6 @@ def test_small_plates_enlarge_the_picture():
     levels = levels_for(640, 480, (50, 70))
     assert levels and levels[0].scale > 1
     assert any(lo <= 60 <= hi for lo, hi in (lv.plate_widths() for lv in levels))
-    assert MIN_PLATE < MAX_PLATE
 
 
 def _window(x, y, s=1.0, p=0.9, level=0):
