@@ -44,7 +44,11 @@ def cmd_preview(args) -> int:
 
 def cmd_bench(args) -> int:
     """Samples per second of one worker, pool building included."""
+    import cv2
+
     from .generate import CHUNK, ChunkMaker
+
+    cv2.setNumThreads(1)  # as in a worker process: one core
 
     maker = ChunkMaker(_sources(args), args.seed)
     maker.chunk(0, 0, 16)  # warm up

@@ -103,6 +103,7 @@ _MAKER: ChunkMaker | None = None
 def _worker_maker(sources: Sources, seed: int) -> ChunkMaker:
     global _MAKER  # one per worker process: fonts are rendered once, not per chunk
     if _MAKER is None or _MAKER.seed != seed:
+        cv2.setNumThreads(1)  # one core per worker: OpenCV's threads would fight the others
         _MAKER = ChunkMaker(sources, seed)
     return _MAKER
 
@@ -132,6 +133,7 @@ def write_samples(
 
 def _stream_worker(sources: Sources, seed: int, first: int, step: int, batch: int, q) -> None:
     """Chunks first, first + step, ...: each worker takes every `step`-th chunk."""
+    cv2.setNumThreads(1)  # one core per worker, leaving the rest to training
     maker = ChunkMaker(sources, seed)
     k = first
     while True:
