@@ -21,7 +21,6 @@ class Candidate:
     box: tuple[float, float, float, float]  # x1, y1, x2, y2: where the plate is
     presence: float  # the most confident window's probability
     read_scale: float  # the scale at which the plate fills a window as in training
-    best_windows: list[tuple[float, float, float, float]]  # most confident first
     n_windows: int
 
 
@@ -72,8 +71,7 @@ def group_windows(windows: np.ndarray) -> list[Candidate]:
             x1, y1, x2, y2 = cx - hw, cy - hh, cx + hw, cy + hh
         scales = WINDOW_W / (g[:, 2] - g[:, 0])
         read_scale = float(np.exp(np.average(np.log(scales), weights=g[:, 4])))
-        boxes = [tuple(map(float, r[:4])) for r in g[:4]]
         out.append(Candidate((float(x1), float(y1), float(x2), float(y2)), float(g[0, 4]),
-                             read_scale, boxes, len(g)))
+                             read_scale, len(g)))
     out.sort(key=lambda c: -c.presence)
     return out
