@@ -235,6 +235,12 @@ class Handler(BaseHTTPRequestHandler):
         self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> None:
         self._status = status
+        # Counted before the answer goes out, so a client that reads /metrics right
+        # after an answer always finds that answer counted.
+        try:
+            self.server.app.metrics.requests.labels(self._route, str(status)).inc()
+        except Exception:  # noqa: BLE001 - metrics must never break an answer
+            log.debug("metrics update failed", exc_info=True)
         if self._has_unread_body():
             self.close_connection = True
             self._linger = True
@@ -250,10 +256,6 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if getattr(self, "command", "") != "HEAD" and status >= 200 and status not in (204, 304):
             self.wfile.write(body)
-        try:
-            self.server.app.metrics.requests.labels(self._route, str(status)).inc()
-        except Exception:  # noqa: BLE001 - metrics must never break an answer
-            log.debug("metrics update failed", exc_info=True)
 
     def _send_json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
@@ -427,8 +429,8 @@ class Handler(BaseHTTPRequestHandler):
                 result = svc.recognize(body, self.headers.get("Content-Type"), query)
             finally:
                 app.metrics.recognize_in_flight.dec()
-        self._send_json(200, result)
         app.metrics.recognize_seconds.observe(time.perf_counter() - t0)
+        self._send_json(200, result)
 
 
 # ----------------------------------------------------------------------------- server
