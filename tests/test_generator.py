@@ -95,3 +95,15 @@ def test_preview_sheet(tmp_path):
                    check=True, cwd=REPO_ROOT, capture_output=True)
     sheet = cv2.imread(str(out))
     assert sheet is not None and sheet.shape[0] > 8 * WINDOW_H and sheet.shape[1] > 8 * WINDOW_W
+
+
+def test_wide_text_is_narrowed_to_stay_on_the_plate():
+    # A plate's label must be readable in its picture: a wide font may not run off it.
+    from trainer.fonts import load_fonts
+    from trainer.render import text_mask
+
+    for font in load_fonts():
+        mask = text_mask(font, "WM888WM", (60, 300), 40, 1.3, 0.1, {2: 0.4, 5: 0.4},
+                         (150, 30), max_width=200)
+        cols = np.nonzero(mask.max(axis=0) > 0.1)[0]
+        assert cols[-1] - cols[0] <= 200 * 1.06, font.name

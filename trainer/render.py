@@ -76,13 +76,23 @@ def text_mask(
     gaps: dict[int, float],
     center: tuple[float, float],
     stroke: int = 0,
+    max_width: float | None = None,
 ) -> np.ndarray:
-    """Mask of a line of text centred at `center`; `gaps` adds space before an index."""
-    glyphs = [
-        scaled_glyph(font, c, height, width_factor) if c in font.glyphs else None for c in text
-    ]
-    adv = [g.shape[1] if g is not None else height * 0.3 for g in glyphs]
-    total = sum(adv) + spacing * height * (len(text) - 1) + sum(gaps.values()) * height
+    """Mask of a line of text centred at `center`; `gaps` adds space before an index.
+
+    A line wider than `max_width` is narrowed to fit, as plate makers fit the characters
+    into the plate's text box: a wide font must never run off the plate."""
+
+    def layout(wf: float, sp: float, gp: dict[int, float]):
+        gl = [scaled_glyph(font, c, height, wf) if c in font.glyphs else None for c in text]
+        ad = [g.shape[1] if g is not None else height * 0.3 * wf for g in gl]
+        return gl, ad, sum(ad) + sp * height * (len(text) - 1) + sum(gp.values()) * height
+
+    glyphs, adv, total = layout(width_factor, spacing, gaps)
+    if max_width is not None and total > max_width:
+        r = max_width / total
+        spacing, gaps = spacing * r, {i: g * r for i, g in gaps.items()}
+        glyphs, adv, total = layout(width_factor * r, spacing, gaps)
     mask = np.zeros(shape, np.float32)
     x = center[0] - total / 2
     for i, g in enumerate(glyphs):
@@ -164,7 +174,7 @@ def render_mercosur(
     stroke = int(rng.choice([-1, 0, 0, 0, 1]))
     mask = text_mask(
         font, text, (h, w), char_h, wf, rng.uniform(0.04, 0.12), {2: gap, 5: gap},
-        (w / 2 + rng.uniform(-3, 3), cy), stroke,
+        (w / 2 + rng.uniform(-3, 3), cy), stroke, max_width=w * rng.uniform(0.8, 0.92),
     )
     img = img * (1 - mask) + ink * mask
     border = rng.uniform(0.0, 0.35)
@@ -197,12 +207,13 @@ def render_legacy(
             (w / 2, inset + h * 0.1),
         )
         img = img * (1 - top) + ink * top
-    char_h = round(h * rng.uniform(0.48, 0.6))
+    char_h = round(h * rng.uniform(0.5, 0.66))
     sep = rng.random()
     gap = rng.uniform(0.35, 0.7)
     mask = text_mask(
         font, text, (h, w), char_h, rng.uniform(0.8, 1.2), rng.uniform(0.05, 0.14), {3: gap},
         (w / 2 + rng.uniform(-3, 3), h * rng.uniform(0.55, 0.62)), int(rng.choice([0, 0, 1])),
+        max_width=(w - 2 * inset) * rng.uniform(0.82, 0.94),
     )
     if sep < 0.5:  # a dot or dash between letters and digits, as on many real plates
         x3 = w / 2 + (rng.uniform(-0.2, 0.2)) * char_h
