@@ -23,7 +23,7 @@ from .render import Plate
 from .scene import Sample, make_sample, random_plate
 
 CHUNK = 2048  # samples per chunk: one background pool each
-PLATE_REUSE = 2  # consecutive samples that pose the same rendered plate
+PLATE_REUSE = 3  # consecutive samples that pose the same rendered plate, each its own way
 POOL = 48  # background pictures per chunk
 
 
