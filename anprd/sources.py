@@ -182,6 +182,7 @@ class CameraSource:
         self._clock: float | None = None  # timestamp of the newest decoded frame
         self._index = 0
         self._loop_offset = 0.0
+        self._wall0: float | None = None  # a file's timestamps count from its first opening
 
     # ---- public ---------------------------------------------------------------------
     def start(self) -> None:
@@ -216,8 +217,6 @@ class CameraSource:
         """The camera's clock, for closing tracks: the wall clock, except for a file
         played as fast as possible, whose clock is its newest frame's timestamp."""
         if self.spec.is_file and not self.spec.realtime:
-            if self._state in (SourceState.ENDED, SourceState.STOPPED):
-                return float("inf")
             return self._clock if self._clock is not None else time.time()
         return time.time()
 
@@ -337,7 +336,8 @@ class CameraSource:
         sampler = Sampler(spec.sample_fps)
         paced = spec.is_file and spec.realtime
         lossless = spec.is_file and not spec.realtime
-        wall0 = time.time()
+        if self._wall0 is None:
+            self._wall0 = time.time()
         mono0 = time.monotonic()
         media0: float | None = None
         last_media = 0.0
@@ -388,7 +388,7 @@ class CameraSource:
                     if delay > 0 and self._stop.wait(delay):
                         return got
                 if spec.is_file:
-                    timestamp = wall0 + self._loop_offset + elapsed
+                    timestamp = self._wall0 + self._loop_offset + elapsed
                     sample_t = self._loop_offset + elapsed
                 else:
                     timestamp = time.time()

@@ -174,6 +174,26 @@ def test_looped_file_plays_again_with_a_continuing_clock(synth):
     assert src.state == SourceState.STOPPED
 
 
+def test_looped_realtime_file_keeps_to_the_wall_clock(short):
+    # Tracks time out and cool-downs end by the wall clock: a looped file played in real
+    # time must not stamp its frames ahead of it, pass after pass.
+    m = Metrics("test")
+    spec = SourceSpec("rt", str(short), sample_fps=2, realtime=True, loop=True)
+    src = CameraSource(spec, m.camera("rt"))
+    src.start()
+    lags = []
+    deadline = time.monotonic() + 9  # 3.5 s a pass: into the 3rd pass
+    while time.monotonic() < deadline:
+        f = src.take()
+        if f is not None:
+            lags.append(time.time() - f.timestamp)
+        time.sleep(0.01)
+    src.stop()
+    assert src.join(5)
+    assert len(lags) >= 14
+    assert all(-0.2 < lag < 1.5 for lag in lags), lags
+
+
 @needs_shared
 def test_corrupt_and_truncated_files_are_counted_and_survived(tmp_path):
     data = REAL_VIDEO.read_bytes()
