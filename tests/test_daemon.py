@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import signal
 import subprocess
@@ -92,6 +93,15 @@ def scrape(port: int) -> dict[tuple[str, str], float]:
         for s in fam.samples:
             out[(s.name, s.labels.get("camera", ""))] = s.value
     return out
+
+
+def metric(port: int, name: str, camera: str = "") -> float | None:
+    """One sample of the daemon's /metrics: None when it has no such sample, NaN (false in
+    every comparison) while it does not answer."""
+    try:
+        return scrape(port).get((name, camera))
+    except OSError:
+        return math.nan
 
 
 def get_json(url: str) -> tuple[int, dict]:
@@ -236,22 +246,16 @@ def test_rtsp_end_to_end_one_event_per_vehicle_metrics_and_sigterm(tmp_path, syn
     d = DaemonProcess(cfg)
     processes.append(d)
 
-    def metrics():
-        try:
-            return scrape(port)
-        except OSError:
-            return {}
-
-    assert wait_until(lambda: metrics().get(("anprd_stream_up", "rtsp")) == 1, 20), d.log
+    assert wait_until(lambda: metric(port, "anprd_stream_up", "rtsp") == 1, 20), d.log
     status, ready = get_json(f"http://127.0.0.1:{port}/readyz")
     assert status == 200 and ready["ready"] is True and ready["model"]["loaded"] is True
     assert ready["cameras"]["rtsp"]["state"] == "up"
-    assert wait_until(lambda: metrics().get(("anprd_plate_events_total", "rtsp")) == 3, 30), d.log
+    assert wait_until(lambda: metric(port, "anprd_plate_events_total", "rtsp") == 3, 30), d.log
     # The 9.5 s stream ends; the camera reconnects and sees the same cars again: no event.
     assert wait_until(
-        lambda: metrics().get(("anprd_stream_reconnects_total", "rtsp"), 0) >= 1, 20), d.log
+        lambda: (metric(port, "anprd_stream_reconnects_total", "rtsp") or 0) >= 1, 20), d.log
     time.sleep(3)
-    m = metrics()
+    m = scrape(port)
     assert m[("anprd_plate_events_total", "rtsp")] == 3
     assert m[("anprd_frames_decoded_total", "rtsp")] >= 95
     assert m[("anprd_frames_sampled_total", "rtsp")] >= 45
@@ -314,14 +318,8 @@ def test_sighup_reload_adds_removes_and_refuses_a_bad_config(tmp_path, synth, pr
     d = DaemonProcess(cfg)
     processes.append(d)
 
-    def metrics():
-        try:
-            return scrape(port)
-        except OSError:
-            return {}
-
     def decoded(cam):
-        return metrics().get(("anprd_frames_decoded_total", cam))
+        return metric(port, "anprd_frames_decoded_total", cam)
 
     assert wait_until(lambda: (decoded("cam-a") or 0) > 5, 20), d.log
 
@@ -431,10 +429,7 @@ def test_rtsp_sample_video_real_detector_one_event_per_vehicle(tmp_path, process
     processes.append(d)
 
     def events_total():
-        try:
-            return scrape(port).get(("anprd_plate_events_total", "gate"), 0)
-        except OSError:
-            return 0
+        return metric(port, "anprd_plate_events_total", "gate") or 0
 
     assert wait_until(lambda: events_total() >= len(expected), 300, interval=1), d.log[-3000:]
     time.sleep(5)  # nothing more comes
