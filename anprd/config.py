@@ -37,28 +37,19 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from anprd.formats import FORMATS
 from anprd.reads import DetectParams
 
-# Plate formats the config accepts. `anprd.formats.FORMATS` (the decoder's table, when
-# that module exists) is the source of truth; this is the fallback. See known_formats().
-KNOWN_FORMATS: tuple[str, ...] = ("mercosur_ar", "legacy_ar")
+# Plate formats the config accepts: those the decoder knows.
+KNOWN_FORMATS: tuple[str, ...] = tuple(FORMATS)
 
-# Used when `model.weights` is not given: the weights shipped in the repository.
 # Readings less probable than this make no event (and are not listed by `detect`).
 DEFAULT_MIN_CONFIDENCE = 0.6
+# Used when `model.weights` is not given: the weights shipped in the repository.
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "anprd.keras"
 
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
 CAMERA_NAME_RE = re.compile(r"[a-z0-9_-]+")
-
-
-def known_formats() -> tuple[str, ...]:
-    """Names of the plate formats the decoder knows."""
-    try:
-        from anprd.formats import FORMATS  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return KNOWN_FORMATS
-    return tuple(FORMATS)
 
 
 # --------------------------------------------------------------------------- redaction
@@ -133,7 +124,7 @@ def _round_number(v: Any) -> Any:
 
 
 def _check_format(name: str) -> str:
-    known = known_formats()
+    known = KNOWN_FORMATS
     if name not in known:
         raise _fail(
             "unknown_format",
@@ -351,7 +342,7 @@ class CameraConfig(BaseModel):
     @classmethod
     def _dedupe_formats(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         if not v:
-            known = ", ".join(known_formats())
+            known = ", ".join(KNOWN_FORMATS)
             raise _fail("formats", f"must not be empty; known formats: {known}")
         return tuple(dict.fromkeys(v))
 

@@ -8,9 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import DEFAULT_MIN_CONFIDENCE, DEFAULT_WEIGHTS
-
-DEFAULT_FORMATS = ("mercosur_ar", "legacy_ar")
+from .config import DEFAULT_MIN_CONFIDENCE, DEFAULT_WEIGHTS, KNOWN_FORMATS
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
@@ -21,8 +19,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_read_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--formats", nargs="+", default=list(DEFAULT_FORMATS), metavar="FORMAT",
-                   help="plate formats to accept (default: mercosur_ar legacy_ar)")
+    p.add_argument("--formats", nargs="+", default=list(KNOWN_FORMATS), metavar="FORMAT",
+                   help=f"plate formats to accept (default: {' '.join(KNOWN_FORMATS)})")
     p.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE,
                    help="drop readings less probable than this "
                         f"(default {DEFAULT_MIN_CONFIDENCE}, as for cameras)")

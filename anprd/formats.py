@@ -89,6 +89,11 @@ def decode(probs: np.ndarray, formats) -> Reading | None:
     return best
 
 
+# Floor of a read's probabilities when reads are multiplied, so that one overconfident
+# wrong frame cannot veto the others.
+PROB_FLOOR = 1e-4
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
@@ -99,7 +104,7 @@ def combine(probs: list[np.ndarray]) -> np.ndarray:
     """One (7, 37) distribution from several reads of the same plate.
 
     The product of the per-frame distributions (a sum of log-probabilities), each
-    floored so that one overconfident wrong frame cannot veto the others.
+    floored at PROB_FLOOR.
     """
-    logp = np.sum([np.log(np.maximum(p, 1e-4)) for p in probs], axis=0)
+    logp = np.sum([np.log(np.maximum(p, PROB_FLOOR)) for p in probs], axis=0)
     return softmax(logp)

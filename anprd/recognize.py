@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from anprd import __version__
+from anprd.formats import FORMATS
 from anprd.reads import ALPHABET, BLANK, DetectParams, PlateRead
 
 log = logging.getLogger("anprd.recognize")
@@ -265,15 +266,7 @@ def decode_image(data: bytes, max_pixels: int) -> tuple[np.ndarray, ImageInfo]:
 
 def known_formats() -> tuple[str, ...]:
     """The plate format names the detector can decode under."""
-    try:
-        from anprd import formats as fmt_mod  # noqa: PLC0415
-    except ImportError:
-        return tuple(DEFAULT_FORMATS)
-    for name in ("FORMATS", "FORMAT_NAMES", "ALL_FORMATS"):
-        value = getattr(fmt_mod, name, None)
-        if value:
-            return tuple(str(k) for k in value)
-    return tuple(DEFAULT_FORMATS)
+    return tuple(FORMATS)
 
 
 @dataclass(frozen=True)

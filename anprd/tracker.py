@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from anprd.config import DEFAULT_MIN_CONFIDENCE, KNOWN_FORMATS
+from anprd.formats import PROB_FLOOR, softmax
 from anprd.reads import N_CLASSES, N_POSITIONS, PlateRead
 
 # decode(probs (7, 37), formats) -> a reading or None; anprd.formats.decode by default.
@@ -43,11 +45,6 @@ from anprd.reads import N_CLASSES, N_POSITIONS, PlateRead
 # or a (plate, format, confidence, char_conf) tuple.
 Decoded = tuple[str, str, float, tuple[float, ...]]
 DecodeFn = Callable[[np.ndarray, Sequence[str]], Any]
-
-# Floor of a read's probabilities, so that one overconfident wrong frame cannot veto the
-# others (the same as anprd.formats.combine's).
-_FLOOR = 1e-4
-
 
 def _as_tuple(reading: Any) -> Decoded | None:
     if reading is None:
@@ -61,11 +58,11 @@ def _as_tuple(reading: Any) -> Decoded | None:
 
 @dataclass(frozen=True)
 class TrackerParams:
-    formats: tuple[str, ...] = ("mercosur_ar", "legacy_ar")
+    formats: tuple[str, ...] = KNOWN_FORMATS
     min_reads: int = 2
     track_timeout_s: float = 2.0
     cooldown_s: float = 30.0
-    min_confidence: float = 0.6
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
     # Association: a read continues a track if its box overlaps the track's last box
     # (IoU >= min_iou) or its centre moved at most max_shift plate widths, and its text
     # is within max_text_distance edits of the track's reading; an identical text
@@ -122,13 +119,6 @@ def centre_shift(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> 
     return math.hypot(dx, dy) / width
 
 
-def combine(logp_sum: np.ndarray) -> np.ndarray:
-    """The combined (7, 37) distribution of reads whose log-probs sum to `logp_sum`."""
-    z = logp_sum - logp_sum.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
-
-
 class Track:
     def __init__(self, track_id: int, read: PlateRead, t: float, ref: Any) -> None:
         self.id = track_id
@@ -140,8 +130,7 @@ class Track:
         self.best_conf = -1.0
         self.best_box = read.box
         self.best_ref: Any = None
-        self.done = False  # emitted, or suppressed by the cool-down
-        self.emitted_plate: str | None = None
+        self.emitted_plate: str | None = None  # set once emitted or suppressed by the cool-down
         self._reading: Decoded | None = None
         self._stale = True
         self.add(read, t, ref)
@@ -152,7 +141,7 @@ class Track:
 
     def add(self, read: PlateRead, t: float, ref: Any) -> None:
         probs = np.asarray(read.probs, dtype=np.float64)
-        self.logp += np.log(np.clip(probs, _FLOOR, 1.0))
+        self.logp += np.log(np.clip(probs, PROB_FLOOR, 1.0))
         self.texts.append(read.plate)
         self.last_seen = max(self.last_seen, t)
         self.last_box = read.box
@@ -164,7 +153,7 @@ class Track:
 
     def reading(self, decode: DecodeFn, formats: Sequence[str]) -> Decoded | None:
         if self._stale:
-            self._reading = _as_tuple(decode(combine(self.logp), formats))
+            self._reading = _as_tuple(decode(softmax(self.logp), formats))
             self._stale = False
         return self._reading
 
@@ -255,15 +244,15 @@ class Tracker:
         event = self._try_emit(track, track.last_seen, closing=True)
         return [event] if event is not None else []
 
+    def _hold_cooldown(self, plate: str, last_seen: float) -> None:
+        until = last_seen + self.params.cooldown_s
+        self._cooldown[plate] = max(self._cooldown.get(plate, until), until)
+
     def _try_emit(self, track: Track, t: float, closing: bool) -> PlateEvent | None:
         p = self.params
-        if track.done:
+        if track.emitted_plate is not None:
             # Emitted (or suppressed): keep its plate in cool-down while it is seen.
-            if track.emitted_plate is not None:
-                until = track.last_seen + p.cooldown_s
-                self._cooldown[track.emitted_plate] = max(
-                    self._cooldown.get(track.emitted_plate, until), until
-                )
+            self._hold_cooldown(track.emitted_plate, track.last_seen)
             return None
         reading = track.reading(self._decode, p.formats)
         if reading is None or track.n < p.min_reads:
@@ -273,11 +262,9 @@ class Tracker:
             return None
         if not closing and sum(text == plate for text in track.texts) < p.min_reads:
             return None
-        track.done = True
         track.emitted_plate = plate
         suppressed = self._cooldown.get(plate, -math.inf) > t
-        until = track.last_seen + p.cooldown_s
-        self._cooldown[plate] = max(self._cooldown.get(plate, until), until)
+        self._hold_cooldown(plate, track.last_seen)
         if suppressed:
             return None
         return PlateEvent(

@@ -8,8 +8,9 @@ from daemon_helpers import make_probs, make_read, simple_decode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from anprd.formats import softmax
 from anprd.reads import PlateRead
-from anprd.tracker import Tracker, TrackerParams, centre_shift, combine, edit_distance, iou
+from anprd.tracker import Tracker, TrackerParams, centre_shift, edit_distance, iou
 
 BOX = (100, 100, 200, 130)
 
@@ -33,8 +34,8 @@ def test_helpers():
     assert iou(BOX, moved(BOX, 1000)) == 0.0
     assert centre_shift(BOX, moved(BOX, 50)) == pytest.approx(0.5)
     one = make_probs("AB123CD")
-    assert np.allclose(combine(np.log(one)), one)
-    three = combine(np.log(one) * 3)  # three agreeing reads: the same text, surer
+    assert np.allclose(softmax(np.log(one)), one)
+    three = softmax(np.log(one) * 3)  # three agreeing reads: the same text, surer
     assert np.allclose(three.sum(axis=1), 1.0)
     assert (three.argmax(axis=1) == one.argmax(axis=1)).all()
     assert (three.max(axis=1) > one.max(axis=1)).all()
