@@ -39,7 +39,7 @@ import numpy as np
 
 from anprd import __version__
 from anprd.config import CameraConfig, Config, ConfigError, ModelConfig, load_config, redact_text
-from anprd.events import EventSink
+from anprd.events import EventSink, iso_utc
 from anprd.metrics import CameraMetrics, Metrics
 from anprd.reads import DetectParams, PlateRead
 from anprd.sources import CameraSource, Frame, SourceSpec, SourceState
@@ -118,7 +118,6 @@ class RunStats:
     """Figures for the benchmark and tests. Event latency: from the frame that made the
     event due (its last read) to its line on disk; the latest 10000 events."""
 
-    batches: int = 0
     frames: int = 0
     events: int = 0
     event_latency_s: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
@@ -174,7 +173,7 @@ class Daemon:
         with self._lock:
             cameras = {name: cam.source.info() for name, cam in self._cameras.items()}
         for info in cameras.values():
-            info["since"] = _iso(info["since"])
+            info["since"] = iso_utc(info["since"])
         model = {
             "loaded": self.detector is not None,
             "weights": str(self.config.model.weights),
@@ -187,10 +186,6 @@ class Daemon:
             and all(c["state"] != SourceState.STARTING.value for c in cameras.values())
         )
         return ok, {"model": model, "cameras": cameras}
-
-    def camera_names(self) -> list[str]:
-        with self._lock:
-            return list(self._cameras)
 
     # --------------------------------------------------------------------------- run
     def run(self, install_signals: bool = True) -> int:
@@ -271,9 +266,7 @@ class Daemon:
         with self._lock:
             self._closed = True
             for cam in self._cameras.values():
-                if not cam.flushed:
-                    self._emit(cam, cam.tracker.flush())
-                    cam.flushed = True
+                self._flush(cam)
         self.sink.close()
         if self.http_server is not None:
             try:
@@ -323,9 +316,7 @@ class Daemon:
         camera = self._cameras.pop(name)
         camera.removed = True
         camera.source.stop()
-        if not camera.flushed:
-            self._emit(camera, camera.tracker.flush())
-            camera.flushed = True
+        self._flush(camera)
         if forget_metrics:
             self.metrics.remove_camera(name)
 
@@ -413,9 +404,8 @@ class Daemon:
                 continue
             failures = 0
             self.metrics.detect_seconds.observe(time.perf_counter() - t0)
-            self.stats.batches += 1
             self.stats.frames += len(batch)
-            snapshots = self.config.events.snapshots is not None
+            snapshots = self.sink.snapshots is not None
             with self._lock:
                 if self._closed:
                     return
@@ -436,11 +426,16 @@ class Daemon:
                 if cam.removed or cam.flushed:
                     continue
                 if cam.source.finished:
-                    self._emit(cam, cam.tracker.flush())
-                    cam.flushed = True
+                    self._flush(cam)
                     self._wake.set()
                 else:
                     self._emit(cam, cam.tracker.tick(cam.source.now()))
+
+    def _flush(self, cam: Camera) -> None:
+        """Close every track of a camera that ended or goes away (once)."""
+        if not cam.flushed:
+            self._emit(cam, cam.tracker.flush())
+            cam.flushed = True
 
     def _emit(self, cam: Camera, events: list[PlateEvent]) -> None:
         for event in events:
@@ -472,12 +467,6 @@ class Daemon:
         signal.signal(signal.SIGTERM, on_stop)
         signal.signal(signal.SIGINT, on_stop)
         signal.signal(signal.SIGHUP, on_hup)
-
-
-def _iso(t: float) -> str:
-    from anprd.events import iso_utc
-
-    return iso_utc(t)
 
 
 # ------------------------------------------------------------------------------- CLI

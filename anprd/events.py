@@ -134,10 +134,9 @@ def _fsync_dir(path: Path) -> None:
 class EventSink:
     """Appends events to a JSON-lines file (and snapshots to a folder). Thread-safe."""
 
-    def __init__(self, path: Path, snapshots: Path | None = None, *, fsync: bool = True) -> None:
+    def __init__(self, path: Path, snapshots: Path | None = None) -> None:
         self.path = Path(path)
         self.snapshots = Path(snapshots) if snapshots is not None else None
-        self._fsync = fsync
         self._fd: int | None = None
         self._lock = threading.Lock()
 
@@ -207,16 +206,16 @@ class EventSink:
             snapshot=snap,
             snapshot_crop=crop,
         )
-        data = (record.line() + "\n").encode()
+        line = record.line()
+        data = (line + "\n").encode()
         with self._lock:
             if self._fd is None:
                 raise RuntimeError("EventSink is not open")
             written = os.write(self._fd, data)
             while written < len(data):  # a short write (rare): write the rest
                 written += os.write(self._fd, data[written:])
-            if self._fsync:
-                os.fsync(self._fd)
-        log.info("plate event %s", record.line())
+            os.fsync(self._fd)
+        log.info("plate event %s", line)
         return record
 
     def _write_snapshots(

@@ -19,7 +19,6 @@ class CameraMetrics:
     """One camera's series; the methods are what the camera reader calls."""
 
     def __init__(self, metrics: Metrics, camera: str) -> None:
-        self._m = metrics
         self.camera = camera
         # Touch every series so that it is exported at 0 before the first increment.
         self._decoded = metrics.frames_decoded.labels(camera)
@@ -33,8 +32,8 @@ class CameraMetrics:
         self._last_event = metrics.last_event_timestamp.labels(camera)
 
     # SourceObserver
-    def frame_decoded(self, n: int = 1) -> None:
-        self._decoded.inc(n)
+    def frame_decoded(self) -> None:
+        self._decoded.inc()
 
     def frame_sampled(self) -> None:
         self._sampled.inc()
@@ -64,7 +63,7 @@ class CameraMetrics:
 class Metrics:
     """All anprd metrics; see the README's "Daemon" section for their meaning."""
 
-    def __init__(self, version: str, backend: str = "", device: str = "") -> None:
+    def __init__(self, version: str) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         cam = ("camera",)
@@ -122,7 +121,13 @@ class Metrics:
             ("version", "backend", "device"), registry=r,
         )
         self._version = version
-        self.set_build_info(backend, device)
+        self.set_build_info("", "")
+        # The series labelled by camera, dropped together when a camera is removed.
+        self._per_camera = (
+            self.frames_decoded, self.frames_sampled, self.frames_dropped, self.decode_errors,
+            self.stream_up, self.stream_reconnects, self.plate_reads, self.plate_events,
+            self.last_event_timestamp,
+        )
         self._cameras: dict[str, CameraMetrics] = {}
 
     def set_build_info(self, backend: str, device: str) -> None:
@@ -138,11 +143,7 @@ class Metrics:
     def remove_camera(self, name: str) -> None:
         if self._cameras.pop(name, None) is None:
             return
-        for metric in (
-            self.frames_decoded, self.frames_sampled, self.frames_dropped, self.decode_errors,
-            self.stream_up, self.stream_reconnects, self.plate_reads, self.plate_events,
-            self.last_event_timestamp,
-        ):
+        for metric in self._per_camera:
             try:
                 metric.remove(name)
             except KeyError:
