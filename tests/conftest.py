@@ -29,7 +29,10 @@ needs_weights = pytest.mark.skipif(not WEIGHTS.is_file(), reason="weights/anprd.
 # The shipped weights are an early, under-trained model (weights/MODEL_CARD.md, issue 4):
 # tests of how well real plates are read are expected to fail until it is trained further.
 # They still run, so that a better model turns them into passes (reported as XPASS).
-reading_accuracy = pytest.mark.xfail(
-    reason="shipped model under-trained: real-plate accuracy below target (MODEL_CARD.md)",
-    strict=False,
-)
+def reading_accuracy(ok: bool, detail: str = "") -> None:
+    """An accuracy check on real plates that the shipped model does not pass yet: it
+    reports as an expected failure, while everything else the test checks stays strict.
+    Make it a plain assert once the model reaches the target."""
+    if not ok:
+        pytest.xfail("shipped model under-trained: real-plate accuracy below target "
+                     f"(MODEL_CARD.md) {detail}".rstrip())

@@ -577,7 +577,6 @@ def _check_schema(body: dict, w: int, h: int) -> None:
             assert c["runner_up"] != c["char"]
 
 
-@reading_accuracy
 def test_scenes_plates_are_read(real):
     labels = _labels()
     names = sorted(labels) if os.environ.get("ANPRD_API_ALL_SCENES") else SAMPLE
@@ -597,7 +596,7 @@ def test_scenes_plates_are_read(real):
         )
     print("\n".join(rows))
     need = float(os.environ.get("ANPRD_API_MIN_SCENE_ACCURACY", "0.5"))
-    assert hits >= need * len(names), "\n".join(rows)
+    reading_accuracy(hits >= need * len(names), "\n".join(rows))
 
 
 def test_api_answers_what_the_detector_reads(real):
