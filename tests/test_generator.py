@@ -106,4 +106,4 @@ def test_wide_text_is_narrowed_to_stay_on_the_plate():
         mask = text_mask(font, "WM888WM", (60, 300), 40, 1.3, 0.1, {2: 0.4, 5: 0.4},
                          (150, 30), max_width=200)
         cols = np.nonzero(mask.max(axis=0) > 0.1)[0]
-        assert cols[-1] - cols[0] <= 200 * 1.06, font.name
+        assert cols[-1] - cols[0] + 1 <= 200 + 7, font.name  # pixel rounding: under 1 a glyph

@@ -6,6 +6,7 @@ from (seed, chunk): the same seed gives the same samples whatever the worker cou
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import queue
 from collections.abc import Iterator
@@ -53,19 +54,15 @@ class ChunkMaker:
     def chunk(self, k: int, start: int = 0, stop: int = CHUNK) -> list[Sample]:
         rng = np.random.default_rng([self.seed, k])
         pool = build_pool(rng, self.photos, self.fonts, POOL)
-        plates: dict[int, Plate] = {}
-
-        def plate_of(i: int) -> Plate:
-            # Samples 2j and 2j+1 pose the same flat plate: rendering is the costliest step.
-            j = i // PLATE_REUSE
-            if j not in plates:
-                plates.clear()
-                plates[j] = random_plate(np.random.default_rng([self.seed, k, j, 1]), self.fonts)
-            return plates[j]
+        # PLATE_REUSE consecutive samples pose the same flat plate: rendering is the
+        # costliest step. A plate depends only on the seed, the chunk and its number.
+        @functools.lru_cache(maxsize=1)
+        def plate(j: int) -> Plate:
+            return random_plate(np.random.default_rng([self.seed, k, j, 1]), self.fonts)
 
         return [
             make_sample(np.random.default_rng([self.seed, k, i]), pool, self.fonts,
-                        lambda i=i: plate_of(i))
+                        lambda i=i: plate(i // PLATE_REUSE))
             for i in range(start, stop)
         ]
 

@@ -6,6 +6,7 @@ with an alpha mask for its rounded outline; `scene.py` then warps it into a wind
 
 from __future__ import annotations
 
+import math
 import string
 from dataclasses import dataclass
 
@@ -82,17 +83,22 @@ def text_mask(
 
     A line wider than `max_width` is narrowed to fit, as plate makers fit the characters
     into the plate's text box: a wide font must never run off the plate."""
-
-    def layout(wf: float, sp: float, gp: dict[int, float]):
-        gl = [scaled_glyph(font, c, height, wf) if c in font.glyphs else None for c in text]
-        ad = [g.shape[1] if g is not None else height * 0.3 * wf for g in gl]
-        return gl, ad, sum(ad) + sp * height * (len(text) - 1) + sum(gp.values()) * height
-
-    glyphs, adv, total = layout(width_factor, spacing, gaps)
-    if max_width is not None and total > max_width:
-        r = max_width / total
-        spacing, gaps = spacing * r, {i: g * r for i, g in gaps.items()}
-        glyphs, adv, total = layout(width_factor * r, spacing, gaps)
+    if max_width is not None:
+        scale = height / font.cap_height * width_factor
+        natural = sum(
+            font.glyphs[c].shape[1] * scale if c in font.glyphs else height * 0.3 * width_factor
+            for c in text
+        ) + (spacing * (len(text) - 1) + sum(gaps.values())) * height
+        if natural > max_width:
+            r = max_width / natural
+            # Down to the glyph cache's 1/20 grid, so that the narrowed line does fit.
+            width_factor = max(1, math.floor(width_factor * r * 20)) / 20
+            spacing, gaps = spacing * r, {i: g * r for i, g in gaps.items()}
+    glyphs = [
+        scaled_glyph(font, c, height, width_factor) if c in font.glyphs else None for c in text
+    ]
+    adv = [g.shape[1] if g is not None else height * 0.3 * width_factor for g in glyphs]
+    total = sum(adv) + spacing * height * (len(text) - 1) + sum(gaps.values()) * height
     mask = np.zeros(shape, np.float32)
     x = center[0] - total / 2
     for i, g in enumerate(glyphs):

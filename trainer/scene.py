@@ -214,9 +214,9 @@ KIND_CUM = np.cumsum(KIND_P)[:-1]
 
 def make_sample(
     rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font],
-    plate_source: Callable[[], Plate] | None = None,
+    plate_source: Callable[[], Plate],
 ) -> Sample:
-    """One window. `plate_source` gives the flat plate to pose (by default a new one);
+    """One window. `plate_source` gives the flat plate to pose (if the window gets one);
     consecutive samples may share one, each with its own pose, scene and camera."""
     kind = KINDS[int(np.searchsorted(KIND_CUM, rng.random(), side="right"))]
     win = cut_window(rng, pool, (WINDOW_H, WINDOW_W))
@@ -226,7 +226,7 @@ def make_sample(
     if kind == "none" or rng.random() < 0.15:
         win = _not_a_plate(rng, win, fonts)
     if kind != "none":
-        plate = plate_source() if plate_source else random_plate(rng, fonts)
+        plate = plate_source()
         h, w = plate.image.shape
         H = pose_homography(rng, w, h)
         width, inside = _sizes(rng, kind)
