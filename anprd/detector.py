@@ -87,10 +87,9 @@ class Detector:
         frames = [_prepare(img, p) for img, p in zip(images, params, strict=True)]
         with self._lock:
             windows = self._presence_pass(frames)
-            candidates = [group_windows(w)[:MAX_CANDIDATES] for w in windows]
             candidates = [
-                [c for c in cs if _in_roi(c, f.params.roi, f.offset)]
-                for cs, f in zip(candidates, frames, strict=True)
+                [c for c in group_windows(w) if _in_roi(c, f.params.roi, f.offset)][:MAX_CANDIDATES]
+                for w, f in zip(windows, frames, strict=True)
             ]
             return self._read(frames, candidates)
 
@@ -126,33 +125,33 @@ class Detector:
         return out
 
     def _read(self, frames: list[_Frame], candidates: list[list[Candidate]]):
-        views, owners = [], []
-        for fi, (f, cands) in enumerate(zip(frames, candidates, strict=True)):
-            for ci, c in enumerate(cands):
-                x1, y1, x2, y2 = c.box
-                for v in _views(f.gray, (x1 + x2) / 2, (y1 + y2) / 2, c.read_scale):
-                    views.append(v)
-                    owners.append((fi, ci))
+        owned = [(i, c) for i, cands in enumerate(candidates) for c in cands]
+        dists = self._read_plates([
+            _views(frames[i].gray, (c.box[0] + c.box[2]) / 2, (c.box[1] + c.box[3]) / 2,
+                   c.read_scale)
+            for i, c in owned
+        ])
         out: list[list[PlateRead]] = [[] for _ in frames]
-        if not views:
-            return out
-        probs = self._read_windows(np.stack(views))
-        per_cand: dict[tuple[int, int], list[np.ndarray]] = {}
-        for key, p in zip(owners, probs, strict=True):
-            per_cand.setdefault(key, []).append(p)
-        for (fi, ci), ps in per_cand.items():
-            f, c = frames[fi], candidates[fi][ci]
-            p = combine(ps)
+        for (i, c), p in zip(owned, dists, strict=True):
+            f = frames[i]
             r = decode(p, f.params.formats)
             if r is None or r.confidence < f.params.min_confidence:
                 continue
             ox, oy = f.offset
             box = (int(c.box[0] + ox), int(c.box[1] + oy), int(c.box[2] + ox), int(c.box[3] + oy))
-            out[fi].append(PlateRead(r.plate, r.format, round(r.confidence, 4),
-                                     round(c.presence, 4), box, r.char_conf, p))
+            out[i].append(PlateRead(r.plate, r.format, round(r.confidence, 4),
+                                    round(c.presence, 4), box, r.char_conf, p))
         for reads in out:
             reads.sort(key=lambda r: (r.box[1], r.box[0]))
         return out
+
+    def _read_plates(self, views: list[list[np.ndarray]]) -> list[np.ndarray]:
+        """One (7, 37) distribution per plate, combined over its READ_VIEWS windows."""
+        if not views:
+            return []
+        probs = self._read_windows(np.stack([v for vs in views for v in vs]))
+        n = len(READ_VIEWS)
+        return [combine(list(probs[i * n : (i + 1) * n])) for i in range(len(views))]
 
     def _read_windows(self, windows: np.ndarray) -> np.ndarray:
         """(N, 7, 37) probabilities for (N, 64, 128) windows, in bounded batches."""
@@ -162,13 +161,10 @@ class Detector:
 
     def read_crops(self, crops: Sequence[np.ndarray], formats) -> list[PlateRead | None]:
         """Read tight plate crops: each placed in a window the presence rule calls present."""
-        views = [crop_views(c) for c in crops]
         with self._lock:
-            probs = self._read_windows(np.stack([v for vs in views for v in vs]))
-        n = len(READ_VIEWS)
+            dists = self._read_plates([crop_views(c) for c in crops])
         reads = []
-        for i, crop in enumerate(crops):
-            p = combine(list(probs[i * n : (i + 1) * n]))
+        for crop, p in zip(crops, dists, strict=True):
             r = decode(p, formats)
             h, w = crop.shape[:2]
             reads.append(None if r is None else PlateRead(
