@@ -32,6 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from api_bench import percentile  # noqa: E402 (this folder, on the path as a script's)
+
 from anprd.config import ModelConfig, load_config, parse_config  # noqa: E402
 from anprd.daemon import Daemon, load_detector, setup_logging  # noqa: E402
 
@@ -47,14 +49,6 @@ def default_video() -> Path:
             pass
     shared = Path(os.environ.get("ANPRD_SHARED", REPO.parent / "shared"))
     return shared / "realdata" / "video" / "tv_news_mercosur.mp4"
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def make_config(tmp: Path, video: Path, n: int, args: argparse.Namespace):
@@ -104,11 +98,10 @@ def run_once(n: int, video: Path, detector, args: argparse.Namespace, tmp: Path)
         "drop_rate": dropped / sampled if sampled else 0.0,
         "detect_ms": 1000 * (end["detect_sum"] - marks["detect_sum"])
         / max(1.0, end["detect_count"] - marks["detect_count"]),
-        "events": int(end["events"]),
+        "events": int(end["events"] - marks["events"]),
         "latency_p50_s": statistics.median(lat) if lat else float("nan"),
-        "latency_p95_s": lat[int(0.95 * (len(lat) - 1))] if lat else float("nan"),
+        "latency_p95_s": percentile(lat, 0.95),
         "cpu_cores": cpu / wall,
-        "rss_mb": rss_mb(),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -168,7 +161,7 @@ def main() -> int:
     print(f"video {video}, {args.sample_fps:g} sampled fps per camera, "
           f"{os.cpu_count()} CPUs, {args.seconds:g}s measured per run")
     header = (f"{'cams':>4} {'sampled/s':>9} {'detected/s':>10} {'drop':>6} {'batch ms':>8} "
-              f"{'events':>6} {'lat p50':>7} {'lat p95':>7} {'CPU':>5} {'RSS MB':>7}")
+              f"{'events':>6} {'lat p50':>7} {'lat p95':>7} {'CPU':>5} {'peak MB':>7}")
     print(header)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
