@@ -12,10 +12,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -294,12 +292,3 @@ def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
             return True
         time.sleep(interval)
     return bool(predicate())
-
-
-def python() -> str:
-    return sys.executable
-
-
-def copy_real_video(dst: Path) -> Path:
-    shutil.copy(REAL_VIDEO, dst)
-    return dst

@@ -3,8 +3,7 @@
     python tests/fake_daemon.py --config FILE [--once] [--delay SECONDS]
 
 Everything else is the real daemon (sources, tracker, events, metrics, HTTP, signals),
-so that the daemon's tests run without trained weights. The plate formats decoder is
-`anprd.formats.decode` when that module exists, else the tests' `simple_decode`.
+so that the daemon's tests run without trained weights.
 """
 
 from __future__ import annotations
@@ -16,10 +15,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from daemon_helpers import FakeDetector, simple_decode  # noqa: E402
+from daemon_helpers import FakeDetector  # noqa: E402
 
 from anprd.config import load_config  # noqa: E402
 from anprd.daemon import Daemon, setup_logging  # noqa: E402
+from anprd.formats import decode  # noqa: E402
 
 
 def main() -> int:
@@ -30,10 +30,6 @@ def main() -> int:
     args = ap.parse_args()
     setup_logging("INFO")
     config = load_config(args.config, check_files=False)
-    try:
-        from anprd.formats import decode
-    except ImportError:
-        decode = simple_decode
     daemon = Daemon(
         args.config, config, lambda _model: FakeDetector(args.delay), once=args.once, decode=decode
     )

@@ -32,7 +32,6 @@ from daemon_helpers import (
     RtspServer,
     free_port,
     gst_rtsp_unavailable,
-    simple_decode,
     wait_until,
     write_synthetic_video,
 )
@@ -41,6 +40,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from anprd.config import load_config
 from anprd.daemon import Daemon
 from anprd.events import read_events
+from anprd.formats import decode
 from tests.conftest import reading_accuracy
 
 FAKE_DAEMON = REPO / "tests" / "fake_daemon.py"
@@ -74,14 +74,6 @@ def write_config(path: Path, cameras: list[dict], port: int = 0, **extra) -> Pat
 def camera(name: str, url: str, **kw) -> dict:
     return {"name": name, "url": url, "sample_fps": 5,
             "dedup": {"min_reads": 2, "track_timeout_s": 1.0, "cooldown_s": 30}, **kw}
-
-
-def decoder():
-    try:
-        from anprd.formats import decode
-    except ImportError:
-        return simple_decode
-    return decode
 
 
 def scrape(port: int) -> dict[tuple[str, str], float]:
@@ -168,7 +160,7 @@ def test_file_once_one_event_per_vehicle_and_metrics(tmp_path, synth):
     cfg = write_config(tmp_path / "anprd.yaml", [camera("synth", str(synth), realtime=False)])
     config = load_config(cfg, check_files=False)
     fake = FakeDetector()
-    daemon = Daemon(cfg, config, lambda _m: fake, decode=decoder(), http=False)
+    daemon = Daemon(cfg, config, lambda _m: fake, decode=decode, http=False)
     assert daemon.ready()[0] is False  # model not loaded yet
     assert daemon.run(install_signals=False) == 0
 
@@ -204,7 +196,7 @@ def test_corrupt_camera_is_counted_and_the_others_unaffected(tmp_path, synth):
         camera("garbage", str(garbage), realtime=False),
     ])
     daemon = Daemon(cfg, load_config(cfg, check_files=False), lambda _m: FakeDetector(),
-                    decode=decoder(), http=False)
+                    decode=decode, http=False)
     assert daemon.run(install_signals=False) == 0
     assert [e["plate"] for e in read_events(tmp_path / "events.jsonl")] == list(SYNTH_PLATES)
     m = daemon.metrics
@@ -450,7 +442,7 @@ def test_http_port_in_use_is_a_clear_error(tmp_path, synth, caplog):
         port = busy.getsockname()[1]
         cfg = write_config(tmp_path / "anprd.yaml", [camera("synth", str(synth))], port=port)
         daemon = Daemon(cfg, load_config(cfg, check_files=False), lambda _m: FakeDetector(),
-                        decode=decoder())
+                        decode=decode)
         assert daemon.run(install_signals=False) == 1
     assert f"cannot serve HTTP on 127.0.0.1:{port}" in caplog.text
 
