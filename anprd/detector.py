@@ -99,7 +99,7 @@ class Detector:
         groups: dict[tuple[int, int], list[tuple[int, Level]]] = {}
         for i, f in enumerate(frames):
             for lv in f.levels:
-                groups.setdefault(lv.shape, []).append((i, lv))
+                groups.setdefault(lv.canvas, []).append((i, lv))
         for members in groups.values():
             batch = np.stack([lv.image(frames[i].gray) for i, lv in members])[..., None]
             logits = self._presence(batch)[..., 0]
@@ -108,9 +108,9 @@ class Detector:
                 ys, xs = np.nonzero(p > self.presence_threshold)
                 if len(ys) == 0:
                     continue
-                s = lv.scale
-                x1 = xs * 8 / s
-                y1 = ys * 8 / s
+                s, (top, left) = lv.scale, lv.pad
+                x1 = (xs * 8 - left) / s
+                y1 = (ys * 8 - top) / s
                 rows = np.stack(
                     [x1, y1, x1 + WINDOW_W / s, y1 + WINDOW_H / s, p[ys, xs],
                      np.full(len(ys), lv.index)], axis=1,
@@ -138,7 +138,10 @@ class Detector:
             if r is None or r.confidence < f.params.min_confidence:
                 continue
             ox, oy = f.offset
-            box = (int(c.box[0] + ox), int(c.box[1] + oy), int(c.box[2] + ox), int(c.box[3] + oy))
+            h, w = f.gray.shape
+            x1, x2 = np.clip([c.box[0], c.box[2]], 0, w)
+            y1, y2 = np.clip([c.box[1], c.box[3]], 0, h)
+            box = (int(x1 + ox), int(y1 + oy), int(x2 + ox), int(y2 + oy))
             out[i].append(PlateRead(r.plate, r.format, round(r.confidence, 4),
                                     round(c.presence, 4), box, r.char_conf, p))
         for reads in out:

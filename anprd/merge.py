@@ -13,6 +13,10 @@ import numpy as np
 from .window import WINDOW_W
 
 MIN_OVERLAP = 0.25  # share of the smaller window two windows must share to join a group
+# And their pyramid levels may differ by at most this. A level sees plate widths in a
+# ratio of 4/3, under the sqrt(2) step, so a plate is present on one level, or two
+# neighbours; the network's presence is looser by about one level on either side.
+MAX_LEVEL_GAP = 2
 TRIM = 0.2  # quantile of the window edges taken as the group's box
 
 
@@ -25,14 +29,20 @@ class Candidate:
 
 
 def _overlaps(w: np.ndarray) -> np.ndarray:
-    """(n, n) booleans: windows sharing at least MIN_OVERLAP of the smaller one's area."""
+    """(n, n) booleans: windows of neighbouring levels sharing at least MIN_OVERLAP of the
+    smaller one's area.
+
+    A window of a level far off holds something else: a frame-sized window on a small
+    level would otherwise join the windows of every small plate (or text) in the frame.
+    """
     x1 = np.maximum(w[:, None, 0], w[None, :, 0])
     y1 = np.maximum(w[:, None, 1], w[None, :, 1])
     x2 = np.minimum(w[:, None, 2], w[None, :, 2])
     y2 = np.minimum(w[:, None, 3], w[None, :, 3])
     inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
     area = (w[:, 2] - w[:, 0]) * (w[:, 3] - w[:, 1])
-    return inter >= MIN_OVERLAP * np.minimum(area[:, None], area[None, :])
+    near = np.abs(w[:, None, 5] - w[None, :, 5]) <= MAX_LEVEL_GAP
+    return near & (inter >= MIN_OVERLAP * np.minimum(area[:, None], area[None, :]))
 
 
 def _components(adj: np.ndarray) -> list[np.ndarray]:

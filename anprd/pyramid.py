@@ -15,18 +15,34 @@ MIN_PLATE = MIN_FRAC * WINDOW_W  # plate widths a level sees as present, in its 
 MAX_PLATE = MAX_W_FRAC * WINDOW_W
 MARGIN = 2**0.25  # half a pyramid step of tolerance on each side of the plate range
 MAX_UPSCALE = 2.0
+MIN_PLATE_ASPECT = 0.25  # height / width: plates are wider than this (Mercosur 0.33)
 
 
 @dataclass(frozen=True)
 class Level:
     index: int  # k: the level's scale is STEP ** k (negative k: enlarged)
     scale: float
-    shape: tuple[int, int]  # height, width
+    shape: tuple[int, int]  # height, width of the scaled picture
+
+    @property
+    def canvas(self) -> tuple[int, int]:
+        """Height, width of the level's image: the scaled picture, padded to hold a window."""
+        return max(self.shape[0], WINDOW_H), max(self.shape[1], WINDOW_W)
+
+    @property
+    def pad(self) -> tuple[int, int]:
+        """Where the scaled picture starts in the canvas (top, left): it is centred."""
+        return (self.canvas[0] - self.shape[0]) // 2, (self.canvas[1] - self.shape[1]) // 2
 
     def image(self, gray: np.ndarray) -> np.ndarray:
         h, w = self.shape
         interp = cv2.INTER_AREA if self.scale < 1 else cv2.INTER_LINEAR
-        return cv2.resize(gray, (w, h), interpolation=interp)
+        img = cv2.resize(gray, (w, h), interpolation=interp)
+        (ch, cw), (top, left) = self.canvas, self.pad
+        if (ch, cw) == (h, w):
+            return img
+        return cv2.copyMakeBorder(img, top, ch - h - top, left, cw - w - left,
+                                  cv2.BORDER_REPLICATE)
 
     def plate_widths(self) -> tuple[float, float]:
         """Plate widths in the original picture that this level sees as present."""
@@ -36,7 +52,9 @@ class Level:
 def levels_for(width: int, height: int, plate_width_px=None) -> list[Level]:
     """Levels of a width x height picture that can hold a plate of the given width range.
 
-    With no range: every level from full size down to the last that still holds a window.
+    With no range: every level from full size down to the last that still holds a plate
+    of the smallest present width (a plate that fills the frame). Levels smaller than the
+    window are padded to hold one (`Level.canvas`).
     With one: only levels whose present-plate widths come within half a step of the range;
     pictures are enlarged (up to 2x) when plates can be narrower than 60% of a window.
     """
@@ -52,7 +70,7 @@ def levels_for(width: int, height: int, plate_width_px=None) -> list[Level]:
     while k <= k_hi:
         s = STEP**k
         h, w = round(height * s), round(width * s)
-        if h < WINDOW_H or w < WINDOW_W:
+        if w < MIN_PLATE or h < MIN_PLATE * MIN_PLATE_ASPECT:
             break
         levels.append(Level(k, s, (h, w)))
         k += 1

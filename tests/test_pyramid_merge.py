@@ -12,10 +12,13 @@ def test_all_levels_without_a_range():
     levels = levels_for(640, 480)
     assert [lv.index for lv in levels] == list(range(len(levels)))
     assert levels[0].shape == (480, 640)
+    # The last level still holds a plate as wide as the picture; one more would not.
     last = levels[-1]
-    assert last.shape[0] >= 64 and last.shape[1] >= 128
-    # One more step would not hold a window.
-    assert round(480 * last.scale / 2**0.5) < 64 or round(640 * last.scale / 2**0.5) < 128
+    assert last.shape[1] >= MIN_PLATE
+    assert round(640 * last.scale / 2**0.5) < MIN_PLATE or round(480 * last.scale / 2**0.5) < 20
+    # Levels smaller than a window are padded around the picture to hold one.
+    assert last.canvas == (64, 128)
+    assert last.image(np.zeros((480, 640), np.uint8)).shape == (64, 128)
 
 
 def test_levels_cover_exactly_the_plate_range():
@@ -30,6 +33,14 @@ def test_levels_cover_exactly_the_plate_range():
     for lo, hi in seen:
         assert hi >= 150 / 2**0.25 and lo <= 300 * 2**0.25
     assert len(levels) < len(levels_for(1920, 1080))
+
+
+def test_a_plate_filling_the_frame_is_found_on_a_padded_level():
+    # A 1280 x 720 frame whose plate is 1,000 px wide: only a level under the window's
+    # size sees it at a present width.
+    widths = {lv: lv.plate_widths() for lv in levels_for(1280, 720)}
+    seen = [lv for lv, (lo, hi) in widths.items() if lo <= 1000 <= hi]
+    assert seen and seen[0].shape[1] < 128 and seen[0].canvas == (64, 128)
 
 
 def test_small_plates_enlarge_the_picture():
@@ -63,3 +74,14 @@ def test_overlapping_windows_merge_into_one_box_around_the_plate():
 
 def test_no_windows_no_candidates():
     assert group_windows(np.zeros((0, 6))) == []
+
+
+def test_a_window_of_a_far_level_stays_out_of_a_small_plates_group():
+    # A frame-sized window at level 7 (scale 1/11) holds a small plate's windows at level 0:
+    # it sees something else (a plate filling the frame), so it is a candidate of its own.
+    rows = [_window(x, 100) for x in range(200, 240, 8)]
+    rows.append(_window(0, 0, s=2**-3.5, p=0.99, level=7))
+    cands = group_windows(np.array(rows, float))
+    assert sorted(c.n_windows for c in cands) == [1, 5]
+    big = next(c for c in cands if c.n_windows == 1)
+    assert abs(big.read_scale - 2**-3.5) < 1e-6
