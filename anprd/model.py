@@ -6,7 +6,8 @@ works on 8 feature channels); the reading head, which holds most of the weights,
 only on the few windows the presence head picked.
 
 All three views share their layers, so one `.keras` file holds everything:
-- `build_model()`: window (64, 128, 1) -> {"presence": (B, 1) logit, "chars": (B, 7, 37) logits}
+- `build_model()`: window (64, 128, 1) -> {"presence": (B, 1) logit, "chars": (B, 7, 37)
+  logits, "columns": (B, 16, 37) logits (a training aid, see `_column_layers`)}
 - `presence_net(model)`: picture (H, W, 1) of any size -> presence logits at a stride of 8
 - `reader_net(model)`: window -> char logits
 """
@@ -16,10 +17,11 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from .reads import N_CLASSES, N_POSITIONS
+from .reads import BLANK, N_CLASSES, N_POSITIONS
 from .window import WINDOW_H, WINDOW_W
 
 STRIDE = 8  # pixels between neighbouring windows in the dense presence map
+N_COLUMNS = WINDOW_W // 8  # the column head's columns, 8 pixels wide
 
 
 def _conv(filters: int, kernel, name: str, norm: bool = True) -> list[layers.Layer]:
@@ -57,9 +59,15 @@ def _presence_layers() -> list[layers.Layer]:
 
 
 def _reader_layers() -> list[layers.Layer]:
+    """Trunk cells -> reader cells (4, 16, 128), shared by the character and column heads."""
     return [
         layers.MaxPooling2D(2, name="r_pool"),
         *_conv(128, 3, "r1"),
+    ]
+
+
+def _char_layers() -> list[layers.Layer]:
+    return [
         layers.Flatten(name="r_flat"),
         layers.Dropout(0.2, name="r_drop"),
         layers.Dense(256, use_bias=False, name="r_dense"),
@@ -67,6 +75,22 @@ def _reader_layers() -> list[layers.Layer]:
         layers.ReLU(name="r_dense_relu"),
         layers.Dense(N_POSITIONS * N_CLASSES, name="r_logits", dtype="float32"),
         layers.Reshape((N_POSITIONS, N_CLASSES), name="chars"),
+    ]
+
+
+def _column_layers() -> list[layers.Layer]:
+    """Per-column character logits (16 columns of 8 pixels), trained with CTC.
+
+    A training aid, not used to read: a column learns the character under it from local
+    evidence, a direct signal that teaches the shared layers the glyphs faster than the
+    flattened character head, which must also learn where each position lies.
+    """
+    return [
+        layers.Conv2D(128, (WINDOW_H // 16, 1), use_bias=False, name="col_conv"),
+        layers.BatchNormalization(name="col_bn"),
+        layers.ReLU(name="col_relu"),
+        layers.Reshape((N_COLUMNS, 128), name="col_flat"),
+        layers.Dense(N_CLASSES, name="columns", dtype="float32"),
     ]
 
 
@@ -80,8 +104,12 @@ def build_model() -> keras.Model:
     inp = keras.Input((WINDOW_H, WINDOW_W, 1), name="window")
     feats = _apply(inp, _trunk_layers())
     presence = layers.Reshape((1,), name="presence")(_apply(feats, _presence_layers()))
-    chars = _apply(feats, _reader_layers())
-    return keras.Model(inp, {"presence": presence, "chars": chars}, name="anprd")
+    cells = _apply(feats, _reader_layers())
+    return keras.Model(inp, {
+        "presence": presence,
+        "chars": _apply(cells, _char_layers()),
+        "columns": _apply(cells, _column_layers()),
+    }, name="anprd")
 
 
 def _named(model: keras.Model, stack: list[layers.Layer]) -> list[layers.Layer]:
@@ -99,7 +127,8 @@ def presence_net(model: keras.Model) -> keras.Model:
 def reader_net(model: keras.Model) -> keras.Model:
     inp = keras.Input((WINDOW_H, WINDOW_W, 1), name="window")
     x = _apply(inp, _named(model, _trunk_layers()))
-    return keras.Model(inp, _apply(x, _named(model, _reader_layers())), name="reader_net")
+    x = _apply(x, _named(model, _reader_layers() + _char_layers()))
+    return keras.Model(inp, x, name="reader_net")
 
 
 def presence_loss(y_true, y_pred):
@@ -118,6 +147,18 @@ def chars_loss(y_true, y_pred):
         ops.maximum(y_true, 0), y_pred, from_logits=True
     )
     return ops.sum(ce, axis=-1) * present
+
+
+def columns_loss(y_true, y_pred):
+    """CTC of the per-column logits against the plate's characters ("no character" is
+    CTC's blank), only for windows with a plate."""
+    y_true = ops.cast(y_true, "int32")
+    present = ops.cast(y_true[:, 0] >= 0, "float32")
+    target = ops.where(y_true >= 0, y_true, BLANK)
+    lengths = ops.sum(ops.cast(target != BLANK, "int32"), axis=-1)
+    steps = ops.full((ops.shape(y_pred)[0],), ops.shape(y_pred)[1], dtype="int32")
+    ce = ops.ctc_loss(target, ops.cast(y_pred, "float32"), lengths, steps, mask_index=BLANK)
+    return ce * present
 
 
 class PlateAccuracy(keras.metrics.Metric):
@@ -146,7 +187,7 @@ class PlateAccuracy(keras.metrics.Metric):
 def compile_model(model: keras.Model, learning_rate) -> keras.Model:
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss={"presence": presence_loss, "chars": chars_loss},
+        loss={"presence": presence_loss, "chars": chars_loss, "columns": columns_loss},
         metrics={
             "presence": [keras.metrics.BinaryAccuracy(name="acc", threshold=0.0)],
             "chars": [PlateAccuracy()],
@@ -158,6 +199,7 @@ def compile_model(model: keras.Model, learning_rate) -> keras.Model:
 CUSTOM_OBJECTS = {
     "presence_loss": presence_loss,
     "chars_loss": chars_loss,
+    "columns_loss": columns_loss,
     "PlateAccuracy": PlateAccuracy,
 }
 

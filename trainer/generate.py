@@ -169,7 +169,7 @@ class BatchStream:
                 if not any(p.is_alive() for p in self.procs):
                     raise RuntimeError("all data workers died") from None
                 continue
-            yield x, {"presence": presence, "chars": chars}
+            yield x, {"presence": presence, "chars": chars, "columns": chars}
 
     def close(self) -> None:
         for p in self.procs:

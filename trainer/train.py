@@ -134,6 +134,27 @@ def export(model: keras.Model, out: Path) -> None:
     tmp.replace(out)
 
 
+def init_from(model: keras.Model, path: Path) -> list[str]:
+    """Copy the weights of every layer of `path` whose name and shapes match into `model`.
+
+    So a run can start from earlier weights of another design (a new reading head on a
+    trained trunk). Returns the names of the layers copied.
+    """
+    from anprd.model import load_model
+
+    old = {layer.name: layer for layer in load_model(path).layers}
+    taken = []
+    for layer in model.layers:
+        src = old.get(layer.name)
+        if src is None or not layer.weights:
+            continue
+        w = src.get_weights()
+        if [a.shape for a in w] == [tuple(v.shape) for v in layer.weights]:
+            layer.set_weights(w)
+            taken.append(layer.name)
+    return taken
+
+
 def train(cfg: TrainConfig, sources: Sources) -> dict:
     from .generate import BatchStream
 
@@ -150,10 +171,9 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
     else:
         model = compile_model(build_model(), _schedule(cfg))
         if cfg.init:
-            from anprd.model import load_model
-
-            model.set_weights(load_model(cfg.init).get_weights())
-            print(f"starting from the weights of {cfg.init}")
+            taken = init_from(model, cfg.init)
+            print(f"starting from the weights of {cfg.init} ({len(taken)} layers: "
+                  f"{', '.join(taken)})")
         (run / "log.csv").unlink(missing_ok=True)
     val = to_arrays(ChunkMaker(sources, VAL_SEED).chunk(0, 0, cfg.val_count))
     # A resumed run goes on with chunks it has not seen yet.
