@@ -166,9 +166,14 @@ class FakeDetector:
     backend = "fake"
     device = "cpu"
 
-    def __init__(self, delay_s: float = 0.0, plates: Sequence[str] = SYNTH_PLATES) -> None:
+    def __init__(self, delay_s: float = 0.0, plates: Sequence[str] = SYNTH_PLATES,
+                 noisy: bool = False) -> None:
         self.delay_s = delay_s
         self.plates = tuple(plates)
+        # Noisy: every read gets one character wrong, a different one each frame, so no
+        # read agrees exactly with the combined reading (which is right) and a track can
+        # only become an event when it is closed.
+        self.noisy = noisy
         self.calls = 0
         self.images = 0
         self._lock = threading.Lock()
@@ -197,8 +202,25 @@ class FakeDetector:
                 int(xs.max()) + 1,
                 int(ys.max()) + 1 + BAND * i,
             )
-            reads.append(make_read(plate, box=box, p=0.97, fmt="mercosur_ar"))
+            if self.noisy:
+                reads.append(_misread(plate, self.images % len(plate), box))
+            else:
+                reads.append(make_read(plate, box=box, p=0.97, fmt="mercosur_ar"))
         return reads
+
+
+def _misread(plate: str, pos: int, box) -> PlateRead:
+    """`plate` read with its character at `pos` taken for its neighbour in the alphabet."""
+    right = plate[pos]
+    pool = [c for c in ALPHABET if c.isdigit() == right.isdigit()]
+    wrong = pool[(pool.index(right) + 1) % len(pool)]
+    probs = make_probs(plate, 0.97)
+    probs[pos, :] = 0.05 / (N_CLASSES - 2)
+    probs[pos, _INDEX[right]] = 0.35
+    probs[pos, _INDEX[wrong]] = 0.6
+    text, fmt, conf, cc = simple_decode(probs, ["mercosur_ar"])
+    return PlateRead(plate=text, format=fmt, confidence=conf, presence=0.99, box=box,
+                     char_conf=cc, probs=probs)
 
 
 # ----------------------------------------------------------------------------- RTSP

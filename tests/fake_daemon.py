@@ -1,6 +1,6 @@
 """`anprd run` with the test's FakeDetector instead of the neural network.
 
-    python tests/fake_daemon.py --config FILE [--once] [--delay SECONDS]
+    python tests/fake_daemon.py --config FILE [--once] [--delay SECONDS] [--noisy]
 
 Everything else is the real daemon (sources, tracker, events, metrics, HTTP, signals),
 so that the daemon's tests run without trained weights.
@@ -27,12 +27,13 @@ def main() -> int:
     ap.add_argument("--config", required=True, type=Path)
     ap.add_argument("--once", action="store_true")
     ap.add_argument("--delay", type=float, default=0.0, help="seconds per detector batch")
+    ap.add_argument("--noisy", action="store_true",
+                    help="every read has one wrong character (see FakeDetector)")
     args = ap.parse_args()
     setup_logging("INFO")
     config = load_config(args.config, check_files=False)
-    daemon = Daemon(
-        args.config, config, lambda _model: FakeDetector(args.delay), once=args.once, decode=decode
-    )
+    daemon = Daemon(args.config, config, lambda _model: FakeDetector(args.delay, noisy=args.noisy),
+                    once=args.once, decode=decode)
     return daemon.run()
 
 

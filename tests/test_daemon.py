@@ -286,20 +286,25 @@ def test_sigterm_emits_the_events_due_and_loses_none(tmp_path, synth, processes)
     # min_reads 50 is more reads than a crossing gives: no event, even at shutdown.
     assert read_events(tmp_path / "events.jsonl") == []
 
-    # The same with min_reads 3: the first vehicle's open track becomes an event.
+    # The same with min_reads 3 and reads that each have one character wrong: no read
+    # agrees exactly, so nothing is emitted while running; SIGTERM closes the open track
+    # and its combined reading, which is right, becomes an event before the exit.
     (tmp_path / "events.jsonl").unlink(missing_ok=True)
     write_config(cfg, [camera("slow", str(synth), realtime=True, loop=True,
                               dedup={"min_reads": 3, "track_timeout_s": 60,
                                      "cooldown_s": 30})])
-    d = DaemonProcess(cfg)
+    d = DaemonProcess(cfg, "--noisy")
     processes.append(d)
     assert wait_until(lambda: "-> up" in d.log, 20), d.log
     time.sleep(3.5)
+    assert read_events(tmp_path / "events.jsonl") == [], "emitted before SIGTERM"
     d.signal(signal.SIGTERM)
     assert d.wait(15) == 0, d.log
     events = read_events(tmp_path / "events.jsonl")
     assert [e["plate"] for e in events][:1] == ["AB123CD"]
     assert sorted(e["id"] for e in logged_events(d.log)) == sorted(e["id"] for e in events)
+    stop = d.log.index("SIGTERM: stopping")
+    assert all(d.log.index(e["id"]) > stop for e in events)
 
 
 def test_sighup_reload_adds_removes_and_refuses_a_bad_config(tmp_path, synth, processes):
