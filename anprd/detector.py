@@ -108,13 +108,8 @@ class Detector:
                 ys, xs = np.nonzero(p > self.presence_threshold)
                 if len(ys) == 0:
                     continue
-                s, (top, left) = lv.scale, lv.pad
-                x1 = (xs * 8 - left) / s
-                y1 = (ys * 8 - top) / s
-                rows = np.stack(
-                    [x1, y1, x1 + WINDOW_W / s, y1 + WINDOW_H / s, p[ys, xs],
-                     np.full(len(ys), lv.index)], axis=1,
-                )
+                rows = np.column_stack(
+                    [lv.windows(ys, xs), p[ys, xs], np.full(len(ys), lv.index)])
                 found[i].append(rows)
         out = []
         for f in found:

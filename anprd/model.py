@@ -18,10 +18,9 @@ import keras
 from keras import layers, ops
 
 from .reads import BLANK, N_CLASSES, N_POSITIONS
-from .window import WINDOW_H, WINDOW_W
+from .window import STRIDE, WINDOW_H, WINDOW_W
 
-STRIDE = 8  # pixels between neighbouring windows in the dense presence map
-N_COLUMNS = WINDOW_W // 8  # the column head's columns, 8 pixels wide
+N_COLUMNS = WINDOW_W // STRIDE  # the column head's columns, 8 pixels wide
 
 
 def _conv(filters: int, kernel, name: str, norm: bool = True) -> list[layers.Layer]:
@@ -136,13 +135,18 @@ def presence_loss(y_true, y_pred):
     return 7.0 * keras.losses.binary_crossentropy(y_true, y_pred, from_logits=True)
 
 
+def _present(y_true, dtype="float32"):
+    """1 for windows with a plate, 0 for the others (whose labels are -1 everywhere)."""
+    return ops.cast(y_true[:, 0] >= 0, dtype)
+
+
 def chars_loss(y_true, y_pred):
     """Softmax cross-entropy summed over positions, only for windows with a plate.
 
     `y_true` is (B, 7) class indices; windows without a plate carry -1 everywhere.
     """
     y_true = ops.cast(y_true, "int32")
-    present = ops.cast(y_true[:, 0] >= 0, y_pred.dtype)
+    present = _present(y_true, y_pred.dtype)
     ce = keras.losses.sparse_categorical_crossentropy(
         ops.maximum(y_true, 0), y_pred, from_logits=True
     )
@@ -153,7 +157,7 @@ def columns_loss(y_true, y_pred):
     """CTC of the per-column logits against the plate's characters ("no character" is
     CTC's blank), only for windows with a plate."""
     y_true = ops.cast(y_true, "int32")
-    present = ops.cast(y_true[:, 0] >= 0, "float32")
+    present = _present(y_true)
     target = ops.where(y_true >= 0, y_true, BLANK)
     lengths = ops.sum(ops.cast(target != BLANK, "int32"), axis=-1)
     steps = ops.full((ops.shape(y_pred)[0],), ops.shape(y_pred)[1], dtype="int32")
@@ -171,7 +175,7 @@ class PlateAccuracy(keras.metrics.Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true = ops.cast(y_true, "int32")
-        present = ops.cast(y_true[:, 0] >= 0, "float32")
+        present = _present(y_true)
         hit = ops.all(ops.equal(ops.argmax(y_pred, axis=-1), y_true), axis=-1)
         self.right.assign_add(ops.sum(ops.cast(hit, "float32") * present))
         self.total.assign_add(ops.sum(present))

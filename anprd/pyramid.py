@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .window import MAX_W_FRAC, MIN_FRAC, WINDOW_H, WINDOW_W
+from .window import MAX_W_FRAC, MIN_FRAC, STRIDE, WINDOW_H, WINDOW_W
 
 STEP = 2 ** -0.5
 MIN_PLATE = MIN_FRAC * WINDOW_W  # plate widths a level sees as present, in its pixels
@@ -43,6 +43,14 @@ class Level:
             return img
         return cv2.copyMakeBorder(img, top, ch - h - top, left, cw - w - left,
                                   cv2.BORDER_REPLICATE)
+
+    def windows(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """(n, 4) boxes x1, y1, x2, y2 in the picture's pixels of the windows at these
+        positions of the level's dense presence map."""
+        top, left = self.pad
+        x1 = (cols * STRIDE - left) / self.scale
+        y1 = (rows * STRIDE - top) / self.scale
+        return np.stack([x1, y1, x1 + WINDOW_W / self.scale, y1 + WINDOW_H / self.scale], axis=1)
 
     def plate_widths(self) -> tuple[float, float]:
         """Plate widths in the original picture that this level sees as present."""

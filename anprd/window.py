@@ -11,6 +11,7 @@ MAX_H_FRAC = 0.875  # and its height under this share of the window's height
 MIN_FRAC = 0.6  # and its width or its height over this share
 # The plate width, as a share of the window's, that crops are placed at to be read.
 READ_W_FRAC = 0.7
+STRIDE = 8  # pixels between neighbouring windows in the dense presence map
 
 
 def plate_present(corners: np.ndarray) -> bool:

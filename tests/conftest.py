@@ -28,7 +28,7 @@ needs_weights = pytest.mark.skipif(not WEIGHTS.is_file(), reason="weights/anprd.
 
 # The shipped weights are an early, under-trained model (weights/MODEL_CARD.md, issue 4):
 # tests of how well real plates are read are expected to fail until it is trained further.
-# They still run, so that a better model turns them into passes (reported as XPASS).
+# They still run, and pass outright once a better model reaches the target.
 def reading_accuracy(ok: bool, detail: str = "") -> None:
     """An accuracy check on real plates that the shipped model does not pass yet: it
     reports as an expected failure, while everything else the test checks stays strict.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from anprd.merge import group_windows
-from anprd.pyramid import MAX_PLATE, MIN_PLATE, levels_for
+from anprd.pyramid import MAX_PLATE, MIN_PLATE, MIN_PLATE_ASPECT, levels_for
 
 
 def test_all_levels_without_a_range():
@@ -15,7 +15,8 @@ def test_all_levels_without_a_range():
     # The last level still holds a plate as wide as the picture; one more would not.
     last = levels[-1]
     assert last.shape[1] >= MIN_PLATE
-    assert round(640 * last.scale / 2**0.5) < MIN_PLATE or round(480 * last.scale / 2**0.5) < 20
+    smaller = last.scale * 2**-0.5
+    assert round(640 * smaller) < MIN_PLATE or round(480 * smaller) < MIN_PLATE * MIN_PLATE_ASPECT
     # Levels smaller than a window are padded around the picture to hold one.
     assert last.canvas == (64, 128)
     assert last.image(np.zeros((480, 640), np.uint8)).shape == (64, 128)
@@ -40,7 +41,17 @@ def test_a_plate_filling_the_frame_is_found_on_a_padded_level():
     # size sees it at a present width.
     widths = {lv: lv.plate_widths() for lv in levels_for(1280, 720)}
     seen = [lv for lv, (lo, hi) in widths.items() if lo <= 1000 <= hi]
-    assert seen and seen[0].shape[1] < 128 and seen[0].canvas == (64, 128)
+    lv = seen[0] if seen else None
+    assert lv is not None and lv.shape[1] < 128 and lv.canvas == (64, 128)
+    # The one window of its dense map covers the whole frame, which sits centred in it.
+    (x1, y1, x2, y2), = lv.windows(np.array([0]), np.array([0]))
+    top, left = lv.pad
+    assert left > 0 and x1 == -left / lv.scale and y1 == -top / lv.scale
+    assert x1 < 0 < 1280 < x2 and y1 <= 0 < 720 <= y2
+    assert abs((x1 + x2) / 2 - 640) <= 1 / lv.scale and abs((y1 + y2) / 2 - 360) <= 1 / lv.scale
+    # Windows of a full-size level: 8 pixels apart, window-sized.
+    full = levels_for(1280, 720)[0]
+    assert full.windows(np.array([1]), np.array([2])).tolist() == [[16, 8, 16 + 128, 8 + 64]]
 
 
 def test_small_plates_enlarge_the_picture():
