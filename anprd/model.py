@@ -66,9 +66,9 @@ def _reader_layers() -> list[layers.Layer]:
 
 
 def _char_layers() -> list[layers.Layer]:
+    # No dropout: every training window is new, so the network underfits, never overfits.
     return [
         layers.Flatten(name="r_flat"),
-        layers.Dropout(0.2, name="r_drop"),
         layers.Dense(256, use_bias=False, name="r_dense"),
         layers.BatchNormalization(name="r_dense_bn"),
         layers.ReLU(name="r_dense_relu"),

@@ -89,3 +89,25 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     r = subprocess.run(base + ["--steps", "6", "--resume", str(tmp_path / "nope.keras")],
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "checkpoint not found" in r.stderr
+
+
+def test_init_copies_the_layers_whose_names_and_shapes_match_and_skips_the_others(tmp_path):
+    import keras
+    import numpy as np
+
+    from anprd.model import build_model
+    from trainer.train import init_from
+
+    inp = keras.Input((64, 128, 1))
+    x = keras.layers.Conv2D(8, 3, padding="same", name="c1")(inp)  # 8 filters, not 16
+    x = keras.layers.Conv2D(16, 1, name="adapter")(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", use_bias=False, name="c2")(x)
+    old = keras.Model(inp, x)
+    path = tmp_path / "old.keras"
+    old.save(path)
+    model = build_model()
+    c1_before = model.get_layer("c1").get_weights()[0].copy()
+    assert init_from(model, path) == ["c2"]
+    kernel = {name: model.get_layer(name).get_weights()[0] for name in ("c1", "c2")}
+    assert np.array_equal(kernel["c2"], old.get_layer("c2").get_weights()[0])
+    assert np.array_equal(kernel["c1"], c1_before)

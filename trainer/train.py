@@ -61,17 +61,15 @@ def _setup_devices() -> str:
     return f"{len(gpus)} GPU(s)" if gpus else "CPU"
 
 
-class Progress(keras.callbacks.Callback):
+class Progress:
     """Validation, CSV log, plot and checkpoint after every block of steps."""
 
     def __init__(self, cfg: TrainConfig, val, run: Path, start_time: float):
-        super().__init__()
         self.cfg, self.val, self.run, self.t0 = cfg, val, run, start_time
         self.log = run / "log.csv"
 
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        f = figures(*predict(self.model, self.val[0]), self.val[1], self.val[2])
+    def block_done(self, model: keras.Model, epoch: int, logs: dict[str, float]) -> None:
+        f = figures(*predict(model, self.val[0]), self.val[1], self.val[2])
         step = (epoch + 1) * self.cfg.eval_every
         row = {
             "step": step,
@@ -92,7 +90,7 @@ class Progress(keras.callbacks.Callback):
         print(f"step {step}: val plate exact {f['plate_exact']:.4f}, "
               f"presence {f['presence']:.4f}, confusions {f['confusions'][:4]}", flush=True)
         ckpt = self.run / "checkpoint.keras"
-        self.model.save(self.run / "checkpoint.tmp.keras")
+        model.save(self.run / "checkpoint.tmp.keras")
         (self.run / "checkpoint.tmp.keras").replace(ckpt)
         (self.run / "state.json").write_text(json.dumps({"epoch": epoch + 1, **row}))
         plot(self.log, self.run / "curves.png")
@@ -184,11 +182,10 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
     epochs = max(1, cfg.steps // cfg.eval_every)
     print(f"training on {device}: {cfg.steps} steps of {cfg.batch} windows", flush=True)
     try:
-        model.fit(
-            iter(stream), steps_per_epoch=cfg.eval_every, epochs=epochs,
-            initial_epoch=initial_epoch, verbose=1 if _is_tty() else 2,
-            callbacks=[Progress(cfg, val, run, t0)],
-        )
+        progress = Progress(cfg, val, run, t0)
+        batches = iter(stream)
+        for epoch in range(initial_epoch, epochs):
+            progress.block_done(model, epoch, _train_block(model, batches, cfg.eval_every))
     finally:
         stream.close()
     cfg.out.parent.mkdir(parents=True, exist_ok=True)
@@ -203,6 +200,27 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
     }
     print(json.dumps(result))
     return result
+
+
+def _train_block(model: keras.Model, batches, steps: int) -> dict[str, float]:
+    """`steps` optimizer steps; returns each figure's mean over them.
+
+    A plain loop over `train_on_batch` rather than `fit`: with batches from a Python
+    iterator, `fit`'s input pipeline cost 40% of the training speed on 2 CPU cores.
+    """
+    bar = keras.utils.Progbar(steps, verbose=1 if _is_tty() else 2,
+                              stateful_metrics=TRAIN_FIGURES)
+    sums = dict.fromkeys(TRAIN_FIGURES, 0.0)
+    for i in range(steps):
+        x, y = next(batches)
+        logs = model.train_on_batch(x, y, return_dict=True)
+        for k in sums:
+            sums[k] += float(logs[k])
+        bar.update(i + 1, [(k, v / (i + 1)) for k, v in sums.items()])
+    return {k: v / steps for k, v in sums.items()}
+
+
+TRAIN_FIGURES = ("loss", "presence_acc", "chars_plate_acc")
 
 
 def _is_tty() -> bool:
