@@ -17,10 +17,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from .reads import BLANK, N_CLASSES, N_POSITIONS
-from .window import STRIDE, WINDOW_H, WINDOW_W
-
-N_COLUMNS = WINDOW_W // STRIDE  # the column head's columns, 8 pixels wide
+from .reads import N_CLASSES, N_POSITIONS
+from .window import N_COLUMNS, WINDOW_H, WINDOW_W
 
 
 def _conv(filters: int, kernel, name: str, norm: bool = True) -> list[layers.Layer]:
@@ -78,7 +76,8 @@ def _char_layers() -> list[layers.Layer]:
 
 
 def _column_layers() -> list[layers.Layer]:
-    """Per-column character logits (16 columns of 8 pixels), trained with CTC.
+    """Per-column character logits (16 columns of 8 pixels), each trained against the
+    character whose centre lies in it.
 
     A training aid, not used to read: a column learns the character under it from local
     evidence, a direct signal that teaches the shared layers the glyphs faster than the
@@ -140,10 +139,10 @@ def _present(y_true, dtype="float32"):
     return ops.cast(y_true[:, 0] >= 0, dtype)
 
 
-def chars_loss(y_true, y_pred):
+def _masked_ce(y_true, y_pred):
     """Softmax cross-entropy summed over positions, only for windows with a plate.
 
-    `y_true` is (B, 7) class indices; windows without a plate carry -1 everywhere.
+    `y_true` holds class indices; windows without a plate carry -1 everywhere.
     """
     y_true = ops.cast(y_true, "int32")
     present = _present(y_true, y_pred.dtype)
@@ -153,16 +152,18 @@ def chars_loss(y_true, y_pred):
     return ops.sum(ce, axis=-1) * present
 
 
+def chars_loss(y_true, y_pred):
+    """`y_true` is (B, 7): the plate's characters, then "no character"."""
+    return _masked_ce(y_true, y_pred)
+
+
 def columns_loss(y_true, y_pred):
-    """CTC of the per-column logits against the plate's characters ("no character" is
-    CTC's blank), only for windows with a plate."""
-    y_true = ops.cast(y_true, "int32")
-    present = _present(y_true)
-    target = ops.where(y_true >= 0, y_true, BLANK)
-    lengths = ops.sum(ops.cast(target != BLANK, "int32"), axis=-1)
-    steps = ops.full((ops.shape(y_pred)[0],), ops.shape(y_pred)[1], dtype="int32")
-    ce = ops.ctc_loss(target, ops.cast(y_pred, "float32"), lengths, steps, mask_index=BLANK)
-    return ce * present
+    """Softmax cross-entropy of each column against the character centred in it ("no
+    character" between characters), summed over columns, only for windows with a plate.
+
+    `y_true` is (B, 16): the generator knows where it drew each character.
+    """
+    return _masked_ce(y_true, y_pred)
 
 
 class PlateAccuracy(keras.metrics.Metric):

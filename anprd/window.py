@@ -12,6 +12,7 @@ MIN_FRAC = 0.6  # and its width or its height over this share
 # The plate width, as a share of the window's, that crops are placed at to be read.
 READ_W_FRAC = 0.7
 STRIDE = 8  # pixels between neighbouring windows in the dense presence map
+N_COLUMNS = WINDOW_W // STRIDE  # a window's columns of STRIDE pixels
 
 
 def plate_present(corners: np.ndarray) -> bool:

@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
+from anprd.reads import ALPHABET, BLANK
 from anprd.window import WINDOW_H, WINDOW_W, plate_present
 from tests.conftest import REPO_ROOT
 from trainer.fonts import PLATE_CHARS, FontError, find_font_files
-from trainer.generate import ChunkMaker, Sources, file_name
+from trainer.generate import ChunkMaker, Sources, encode_columns, file_name
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,24 @@ def test_label_follows_the_presence_rule_exactly(samples):
             assert not s.present and s.text == ""
         else:
             assert s.present == plate_present(s.corners)
+
+
+def test_character_centres_lie_on_the_plate_left_to_right_and_label_the_columns(samples):
+    present = [s for s in samples if s.present]
+    spelled = 0
+    for s in present:
+        assert s.centres is not None and len(s.centres) == len(s.text)
+        lo, hi = s.corners.min(axis=0), s.corners.max(axis=0)
+        assert np.all(s.centres >= lo) and np.all(s.centres <= hi)
+        # Left to right along the plate's own direction (top-left to top-right corner).
+        along = (s.centres - s.corners[0]) @ (s.corners[1] - s.corners[0])
+        assert np.all(np.diff(along) > 0)
+        columns = encode_columns(s)
+        spelled += "".join(ALPHABET[c] for c in columns if c != BLANK) == s.text
+    # Two characters share an 8-pixel column only on the smallest plates.
+    assert spelled >= 0.8 * len(present)
+    absent = next(s for s in samples if not s.present)
+    assert np.all(encode_columns(absent) == -1)
 
 
 def test_presence_rule_edges():

@@ -13,12 +13,11 @@ from tests.conftest import REPO_ROOT
 SCRIPT = r"""
 import sys, numpy as np, keras
 from anprd.model import build_model, compile_model, load_model, presence_net, reader_net
-from trainer.generate import ChunkMaker, Sources, to_arrays
+from trainer.generate import ChunkMaker, Sources, to_targets
 
 keras.utils.set_random_seed(0)
-x, presence, chars = to_arrays(ChunkMaker(Sources.resolve(), seed=3).chunk(0, 0, 32))
+x, y = to_targets(ChunkMaker(Sources.resolve(), seed=3).chunk(0, 0, 32))
 model = compile_model(build_model(), 1e-3)
-y = {"presence": presence, "chars": chars, "columns": chars}
 # Training loss (batch statistics): inference-mode loss lags while the batch
 # normalisation averages settle, which takes longer than a test should.
 h = model.fit(x, y, batch_size=32, epochs=25, verbose=0).history["loss"]

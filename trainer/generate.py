@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from anprd.reads import ALPHABET, BLANK, N_POSITIONS
+from anprd.window import N_COLUMNS, STRIDE
 
 from .backgrounds import build_pool, find_photos, load_photos
 from .fonts import Font, load_fonts
@@ -75,11 +76,31 @@ def encode_text(text: str, present: bool) -> np.ndarray:
     return np.array(idx, np.int32)
 
 
+def encode_columns(s: Sample) -> np.ndarray:
+    """The class under each 8-pixel column of a window: the character whose centre lies
+    in the column, "no character" in the others; -1s when no plate is present."""
+    if not s.present or s.centres is None:
+        return np.full(N_COLUMNS, -1, np.int32)
+    out = np.full(N_COLUMNS, BLANK, np.int32)
+    for ch, (x, _) in zip(s.text, s.centres, strict=True):
+        j = int(x // STRIDE)
+        if 0 <= j < N_COLUMNS:
+            out[j] = ALPHABET.index(ch)
+    return out
+
+
 def to_arrays(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = np.stack([s.image for s in samples])[..., None]
     presence = np.array([[float(s.present)] for s in samples], np.float32)
     chars = np.stack([encode_text(s.text, s.present) for s in samples])
     return x, presence, chars
+
+
+def to_targets(samples: list[Sample]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A training batch: windows and the targets of each model output."""
+    x, presence, chars = to_arrays(samples)
+    columns = np.stack([encode_columns(s) for s in samples])
+    return x, {"presence": presence, "chars": chars, "columns": columns}
 
 
 def file_name(index: int, s: Sample) -> str:
@@ -136,12 +157,12 @@ def _stream_worker(sources: Sources, seed: int, first: int, step: int, batch: in
     while True:
         samples = maker.chunk(k)
         for b in range(0, len(samples) - batch + 1, batch):
-            q.put(to_arrays(samples[b : b + batch]))
+            q.put(to_targets(samples[b : b + batch]))
         k += step
 
 
 class BatchStream:
-    """Endless batches (x uint8 (B,64,128,1), presence (B,1), chars (B,7)) from workers.
+    """Endless batches (x uint8 (B,64,128,1), targets of `to_targets`) from workers.
 
     The queue is bounded, so workers wait for training rather than fill memory.
     """
@@ -164,12 +185,12 @@ class BatchStream:
     def __iter__(self) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
         while True:
             try:
-                x, presence, chars = self.queue.get(timeout=120)
+                batch = self.queue.get(timeout=120)
             except queue.Empty:
                 if not any(p.is_alive() for p in self.procs):
                     raise RuntimeError("all data workers died") from None
                 continue
-            yield x, {"presence": presence, "chars": chars, "columns": chars}
+            yield batch
 
     def close(self) -> None:
         for p in self.procs:
@@ -184,6 +205,8 @@ def preview_sheet(samples: list[Sample], cols: int = 8, scale: int = 2) -> np.nd
         img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
         if s.present and s.corners is not None:
             cv2.polylines(img, [np.int32(s.corners * scale)], True, (0, 200, 0), 1, cv2.LINE_AA)
+            for x, y in (s.centres if s.centres is not None else ()):
+                cv2.circle(img, (round(x * scale), round(y * scale)), 2, (0, 0, 255), -1)
         label = np.full((22, img.shape[1], 3), 255, np.uint8)
         color = (0, 140, 0) if s.present else (0, 0, 200)
         cv2.putText(label, f"{s.text or '-'}  p={int(s.present)}", (4, 16),

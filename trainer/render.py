@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -27,6 +27,7 @@ class Plate:
     text: str  # the plate's characters, no spaces
     format: str  # "mercosur_ar" or "legacy_ar"
     corners: np.ndarray | None = None  # (4, 2) plate corners on the canvas, clockwise
+    centres: np.ndarray | None = None  # (len(text), 2) each character's centre on the canvas
 
     def __post_init__(self) -> None:
         if self.corners is None:
@@ -67,7 +68,12 @@ def _paste(dst: np.ndarray, g: np.ndarray, x: int, y: int) -> None:
         )
 
 
-def text_mask(
+def text_mask(*args, **kw) -> np.ndarray:
+    """Mask of a line of text: `text_line` without the characters' centres."""
+    return text_line(*args, **kw)[0]
+
+
+def text_line(
     font: Font,
     text: str,
     shape: tuple[int, int],
@@ -78,8 +84,9 @@ def text_mask(
     center: tuple[float, float],
     stroke: int = 0,
     max_width: float | None = None,
-) -> np.ndarray:
-    """Mask of a line of text centred at `center`; `gaps` adds space before an index.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mask of a line of text centred at `center`, and (len(text), 2) character centres;
+    `gaps` adds space before an index.
 
     A line wider than `max_width` is narrowed to fit, as plate makers fit the characters
     into the plate's text box: a wide font must never run off the plate."""
@@ -100,9 +107,11 @@ def text_mask(
     adv = [g.shape[1] if g is not None else height * 0.3 * width_factor for g in glyphs]
     total = sum(adv) + spacing * height * (len(text) - 1) + sum(gaps.values()) * height
     mask = np.zeros(shape, np.float32)
+    centres = np.zeros((len(text), 2), np.float32)
     x = center[0] - total / 2
     for i, g in enumerate(glyphs):
         x += gaps.get(i, 0.0) * height
+        centres[i] = x + adv[i] / 2, center[1]
         if g is not None:
             # Glyphs sit on a common baseline: the bottom of the capitals.
             y = center[1] + height / 2 - g.shape[0]
@@ -114,7 +123,7 @@ def text_mask(
         mask = cv2.dilate(mask, np.ones((stroke + 1, stroke + 1), np.uint8))
     elif stroke < 0:
         mask = cv2.erode(mask, np.ones((2, 2), np.uint8))
-    return mask
+    return mask, centres
 
 
 def label_mask(
@@ -178,7 +187,7 @@ def render_mercosur(
     gap = rng.uniform(0.15, 0.4)
     cy = band_h + (h - band_h) * rng.uniform(0.48, 0.54)
     stroke = int(rng.choice([-1, 0, 0, 0, 1]))
-    mask = text_mask(
+    mask, centres = text_line(
         font, text, (h, w), char_h, wf, rng.uniform(0.04, 0.12), {2: gap, 5: gap},
         (w / 2 + rng.uniform(-3, 3), cy), stroke, max_width=w * rng.uniform(0.8, 0.92),
     )
@@ -187,7 +196,7 @@ def render_mercosur(
     th = int(rng.integers(1, 3))
     cv2.rectangle(img, (0, 0), (w - 1, h - 1), float(border), th)
     alpha = _rounded_mask(h, w, int(rng.integers(2, 8)))
-    return Plate(img, alpha, text, "mercosur_ar")
+    return Plate(img, alpha, text, "mercosur_ar", centres=centres)
 
 
 def render_legacy(
@@ -216,7 +225,7 @@ def render_legacy(
     char_h = round(h * rng.uniform(0.5, 0.66))
     sep = rng.random()
     gap = rng.uniform(0.35, 0.7)
-    mask = text_mask(
+    mask, centres = text_line(
         font, text, (h, w), char_h, rng.uniform(0.8, 1.2), rng.uniform(0.05, 0.14), {3: gap},
         (w / 2 + rng.uniform(-3, 3), h * rng.uniform(0.55, 0.62)), int(rng.choice([0, 0, 1])),
         max_width=(w - 2 * inset) * rng.uniform(0.82, 0.94),
@@ -230,7 +239,7 @@ def render_legacy(
             cv2.line(mask, (round(x3 - char_h * 0.12), y), (round(x3 + char_h * 0.12), y), 1.0, 2)
     img = img * (1 - mask) + ink * mask
     alpha = _rounded_mask(h, w, int(rng.integers(2, 6)))
-    return Plate(img, alpha, text, "legacy_ar")
+    return Plate(img, alpha, text, "legacy_ar", centres=centres)
 
 
 def weather(rng: np.random.Generator, plate: Plate) -> Plate:
@@ -257,7 +266,7 @@ def weather(rng: np.random.Generator, plate: Plate) -> Plate:
         for x in (round(w * 0.2), round(w * 0.8)):
             cv2.circle(img, (x, y), max(2, h // 18), v, -1, cv2.LINE_AA)
     img = np.clip(img, 0, 1).astype(np.float32)
-    return Plate(img, plate.alpha, plate.text, plate.format, plate.corners)
+    return replace(plate, image=img)
 
 
 def with_frame(rng: np.random.Generator, plate: Plate, small_font: Font) -> Plate:
@@ -283,4 +292,6 @@ def with_frame(rng: np.random.Generator, plate: Plate, small_font: Font) -> Plat
         ink = 1.0 - v if abs(1 - 2 * v) > 0.2 else 0.0
         img = img * (1 - m) + ink * m
     alpha = _rounded_mask(H, W, int(rng.integers(3, 10)))
-    return Plate(img, alpha, plate.text, plate.format, plate.corners + np.float32([side, top]))
+    shift = np.float32([side, top])
+    return replace(plate, image=img, alpha=alpha, corners=plate.corners + shift,
+                   centres=None if plate.centres is None else plate.centres + shift)

@@ -7,7 +7,7 @@ of `anprd.window.plate_present`, never from what the sampler meant to draw.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -28,6 +28,7 @@ class Sample:
     text: str  # plate text in the window ("" when there is none)
     present: bool
     corners: np.ndarray | None  # (4, 2) plate corners in window pixels, if a plate was drawn
+    centres: np.ndarray | None = None  # (len(text), 2) character centres in window pixels
 
 
 def _rotation(roll: float, pitch: float, yaw: float) -> np.ndarray:
@@ -222,7 +223,7 @@ def make_sample(
     win = cut_window(rng, pool, (WINDOW_H, WINDOW_W))
     if rng.random() < 0.1:  # infrared night: dark scene, the plate lit by the camera
         win = win * rng.uniform(0.05, 0.35)
-    text, corners = "", None
+    text, corners, centres = "", None, None
     if kind == "none" or rng.random() < 0.15:
         win = _not_a_plate(rng, win, fonts)
     if kind != "none":
@@ -240,9 +241,11 @@ def make_sample(
             ow = int(pw * rng.uniform(0.02, 0.06))  # the margin, not a character
             x = 0 if rng.random() < 0.5 else pw - ow
             img[:, x : x + ow] = rng.random()
-            plate = Plate(img, plate.alpha, plate.text, plate.format, plate.corners)
+            plate = replace(plate, image=img)
         win = _composite(win, plate.image, plate.alpha, H)
         corners = cv2.perspectiveTransform(plate.corners[None], H)[0]
+        if plate.centres is not None:
+            centres = cv2.perspectiveTransform(plate.centres[None], H)[0]
         text = plate.text
     present = corners is not None and plate_present(corners)
-    return Sample(_camera(rng, win), text, present, corners)
+    return Sample(_camera(rng, win), text, present, corners, centres)
