@@ -80,8 +80,12 @@ def simple_decode(probs: np.ndarray, formats: Sequence[str]):
 
 
 def make_read(text: str, box=(100, 100, 200, 130), p: float = 0.95, alt=None, fmt=None):
-    probs = make_probs(text, p, alt)
-    plate, f, conf, cc = simple_decode(probs, [fmt] if fmt else list(LAYOUTS))
+    return read_of(make_probs(text, p, alt), box, [fmt] if fmt else list(LAYOUTS))
+
+
+def read_of(probs: np.ndarray, box, formats: list[str]) -> PlateRead:
+    """The PlateRead a detector would report for these (7, 37) probabilities."""
+    plate, f, conf, cc = simple_decode(probs, formats)
     return PlateRead(
         plate=plate, format=f, confidence=conf, presence=0.99, box=box, char_conf=cc, probs=probs
     )
@@ -218,9 +222,7 @@ def _misread(plate: str, pos: int, box) -> PlateRead:
     probs[pos, :] = 0.05 / (N_CLASSES - 2)
     probs[pos, _INDEX[right]] = 0.35
     probs[pos, _INDEX[wrong]] = 0.6
-    text, fmt, conf, cc = simple_decode(probs, ["mercosur_ar"])
-    return PlateRead(plate=text, format=fmt, confidence=conf, presence=0.99, box=box,
-                     char_conf=cc, probs=probs)
+    return read_of(probs, box, ["mercosur_ar"])
 
 
 # ----------------------------------------------------------------------------- RTSP
