@@ -202,6 +202,9 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
     return result
 
 
+TRAIN_FIGURES = ("loss", "presence_acc", "chars_plate_acc")  # logged per block
+
+
 def _train_block(model: keras.Model, batches, steps: int) -> dict[str, float]:
     """`steps` optimizer steps; returns each figure's mean over them.
 
@@ -218,9 +221,6 @@ def _train_block(model: keras.Model, batches, steps: int) -> dict[str, float]:
             sums[k] += float(logs[k])
         bar.update(i + 1, [(k, v / (i + 1)) for k, v in sums.items()])
     return {k: v / steps for k, v in sums.items()}
-
-
-TRAIN_FIGURES = ("loss", "presence_acc", "chars_plate_acc")
 
 
 def _is_tty() -> bool:
