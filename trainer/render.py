@@ -68,9 +68,22 @@ def _paste(dst: np.ndarray, g: np.ndarray, x: int, y: int) -> None:
         )
 
 
-def text_mask(*args, **kw) -> np.ndarray:
+def text_mask(
+    font: Font,
+    text: str,
+    shape: tuple[int, int],
+    height: int,
+    width_factor: float,
+    spacing: float,
+    gaps: dict[int, float],
+    center: tuple[float, float],
+    stroke: int = 0,
+    max_width: float | None = None,
+) -> np.ndarray:
     """Mask of a line of text: `text_line` without the characters' centres."""
-    return text_line(*args, **kw)[0]
+    return text_line(
+        font, text, shape, height, width_factor, spacing, gaps, center, stroke, max_width
+    )[0]
 
 
 def text_line(
