@@ -49,6 +49,21 @@ def _schedule(cfg: TrainConfig):
     )
 
 
+def _fit_schedule(optimizer, steps: int) -> None:
+    """Stretch or shorten a resumed run's cosine schedule to end at `steps`: a run that
+    turns out slower than planned can be resumed with fewer steps and still decay fully.
+    The learning rate's peak and warm-up stay those of the run."""
+    old = optimizer._learning_rate
+    if not isinstance(old, keras.optimizers.schedules.CosineDecay):
+        return
+    c = old.get_config()
+    if c["decay_steps"] + (c.get("warmup_steps") or 0) == steps:
+        return
+    c["decay_steps"] = max(1, steps - (c.get("warmup_steps") or 0))
+    optimizer.learning_rate = keras.optimizers.schedules.CosineDecay.from_config(c)
+    print(f"learning-rate schedule now ends at step {steps}")
+
+
 def _setup_devices() -> str:
     """Use every GPU there is: mixed precision, and data parallelism across several."""
     from anprd.backend import gpu_devices
@@ -166,6 +181,7 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
         if state.exists():
             initial_epoch = json.loads(state.read_text())["epoch"]
         print(f"resuming from {cfg.resume} at step {initial_epoch * cfg.eval_every}")
+        _fit_schedule(model.optimizer, cfg.steps)
     else:
         model = compile_model(build_model(), _schedule(cfg))
         if cfg.init:
