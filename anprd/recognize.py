@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from anprd import __version__
+from anprd.config import DEFAULT_MIN_CONFIDENCE
 from anprd.formats import FORMATS
 from anprd.reads import ALPHABET, BLANK, DetectParams, PlateRead
 
@@ -272,7 +273,7 @@ def known_formats() -> tuple[str, ...]:
 @dataclass(frozen=True)
 class RecognizeQuery:
     formats: tuple[str, ...] = DEFAULT_FORMATS
-    min_confidence: float = 0.0
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE  # as `detect` and the cameras
     url: str | None = None
 
     def params(self) -> DetectParams:
@@ -311,7 +312,7 @@ def parse_query(query_string: str) -> RecognizeQuery:
                 400, f"unknown plate format {unknown[0]!r}; known formats: {', '.join(known)}"
             )
         formats = names
-    min_conf = 0.0
+    min_conf = DEFAULT_MIN_CONFIDENCE
     if "min_confidence" in seen:
         try:
             min_conf = float(seen["min_confidence"])
@@ -797,8 +798,10 @@ def openapi_document(server_url: str | None = None) -> dict[str, Any]:
                             "name": "min_confidence",
                             "in": "query",
                             "required": False,
-                            "description": "drop readings less confident than this",
-                            "schema": {"type": "number", "minimum": 0, "maximum": 1, "default": 0},
+                            "description": "drop readings less confident than this "
+                                           "(0 lists every reading)",
+                            "schema": {"type": "number", "minimum": 0, "maximum": 1,
+                                       "default": DEFAULT_MIN_CONFIDENCE},
                         },
                         {
                             "name": "url",

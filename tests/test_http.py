@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, Counter
 
+from anprd.config import DEFAULT_MIN_CONFIDENCE
 from anprd.http import parse_listen, start_http_server
 
 JPEG = encode(synthetic_picture(), ".jpg")
@@ -305,7 +306,8 @@ def test_recognize_passes_formats_and_min_confidence(server, no_plates):
     assert params.formats == ("legacy_ar",) and params.min_confidence == 0.75
     r = post_image(server, JPEG)
     params = no_plates.calls[-1][1][0]
-    assert set(params.formats) == {"mercosur_ar", "legacy_ar"} and params.min_confidence == 0
+    assert set(params.formats) == {"mercosur_ar", "legacy_ar"}
+    assert params.min_confidence == DEFAULT_MIN_CONFIDENCE
 
 
 def test_recognize_multipart(server, no_plates):
