@@ -119,10 +119,10 @@ def test_preview_sheet(tmp_path):
 def test_wide_text_is_narrowed_to_stay_on_the_plate():
     # A plate's label must be readable in its picture: a wide font may not run off it.
     from trainer.fonts import load_fonts
-    from trainer.render import text_mask
+    from trainer.render import text_line
 
     for font in load_fonts():
-        mask = text_mask(font, "WM888WM", (60, 300), 40, 1.3, 0.1, {2: 0.4, 5: 0.4},
-                         (150, 30), max_width=200)
+        mask = text_line(font, "WM888WM", (60, 300), 40, 1.3, 0.1, {2: 0.4, 5: 0.4},
+                         (150, 30), max_width=200)[0]
         cols = np.nonzero(mask.max(axis=0) > 0.1)[0]
         assert cols[-1] - cols[0] + 1 <= 200 + 7, font.name  # pixel rounding: under 1 a glyph

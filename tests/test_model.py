@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
@@ -78,8 +80,13 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "resuming from" in r.stdout and "at step 4" in r.stdout
-    # The run planned for 4 steps goes on to 6: its learning-rate schedule is refitted.
+    # The run planned for 4 steps goes on to 6: its learning-rate schedule is refitted,
+    # and the checkpoint carries the refitted one.
     assert "learning-rate schedule now ends at step 6" in r.stdout
+    with zipfile.ZipFile(run / "checkpoint.keras") as z:
+        optimizer = json.loads(z.read("config.json"))["compile_config"]["optimizer"]
+    lr = optimizer["config"]["learning_rate"]["config"]
+    assert lr["decay_steps"] + (lr.get("warmup_steps") or 0) == 6
     rows = (run / "log.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows] == ["step", "2", "4", "6"]
     again = tmp_path / "again" / "m.keras"

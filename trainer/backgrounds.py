@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from .fonts import Font
-from .render import text_mask
+from .render import text_line
 
 # Debian packages of photographic wallpapers (see README); more with --backgrounds DIR.
 SYSTEM_PHOTO_DIRS = (
@@ -117,8 +117,8 @@ def _car(rng: np.random.Generator, shape: tuple[int, int], font: Font) -> np.nda
     if rng.random() < 0.5:  # a badge or model name
         words = ["TOYOTA", "Corolla", "FIAT", "Cronos", "PEUGEOT 208", "VW", "Gol Trend", "4x4"]
         t = str(rng.choice(words))
-        m = text_mask(font, t, shape, int(rng.integers(8, 24)), 1.0, 0.1, {},
-                      (rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h), 0)
+        m = text_line(font, t, shape, int(rng.integers(8, 24)), 1.0, 0.1, {},
+                      (rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h), 0)[0]
         img = img * (1 - m) + float(rng.random()) * m
     return img
 

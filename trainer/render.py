@@ -68,24 +68,6 @@ def _paste(dst: np.ndarray, g: np.ndarray, x: int, y: int) -> None:
         )
 
 
-def text_mask(
-    font: Font,
-    text: str,
-    shape: tuple[int, int],
-    height: int,
-    width_factor: float,
-    spacing: float,
-    gaps: dict[int, float],
-    center: tuple[float, float],
-    stroke: int = 0,
-    max_width: float | None = None,
-) -> np.ndarray:
-    """Mask of a line of text: `text_line` without the characters' centres."""
-    return text_line(
-        font, text, shape, height, width_factor, spacing, gaps, center, stroke, max_width
-    )[0]
-
-
 def text_line(
     font: Font,
     text: str,
@@ -143,14 +125,14 @@ def label_mask(
     font: Font, text: str, shape: tuple[int, int], height: int, spacing: float,
     center: tuple[float, float],
 ) -> np.ndarray:
-    """Like text_mask for fixed words ("REPUBLICA ARGENTINA"): rendered once per font and
+    """Like text_line's mask for fixed words ("REPUBLICA ARGENTINA"): rendered once per font and
     height, then only pasted."""
     key = ("label", text, height, round(spacing * 100))
     line = font.cache.get(key)
     if line is None:
         canvas = (height * 2 + 4, round(len(text) * height * 1.6) + 8)
-        m = text_mask(font, text, canvas, height, 1.0, spacing, {},
-                      (canvas[1] / 2, canvas[0] / 2))
+        m = text_line(font, text, canvas, height, 1.0, spacing, {},
+                      (canvas[1] / 2, canvas[0] / 2))[0]
         ys, xs = np.nonzero(m)
         line = m[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] if len(ys) else m[:1, :1]
         line.flags.writeable = False
@@ -298,10 +280,10 @@ def with_frame(rng: np.random.Generator, plate: Plate, small_font: Font) -> Plat
     if bottom > 8 and rng.random() < 0.5:
         words = ["Grupo Bavarian", "Strianese", "AUTOMOTORES", "Concesionario", "Tel 4455"]
         t = str(rng.choice(words))
-        m = text_mask(
+        m = text_line(
             small_font, t, (H, W), max(3, round(bottom * 0.5)), 1.0, 0.1, {},
             (W / 2, top + h + bottom / 2), 0,
-        )
+        )[0]
         ink = 1.0 - v if abs(1 - 2 * v) > 0.2 else 0.0
         img = img * (1 - m) + ink * m
     alpha = _rounded_mask(H, W, int(rng.integers(3, 10)))

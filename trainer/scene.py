@@ -16,7 +16,7 @@ from anprd.window import MAX_W_FRAC, MIN_FRAC, WINDOW_H, WINDOW_W, plate_present
 
 from .backgrounds import cut_window
 from .fonts import OTHER_CHARS, PLATE_CHARS, Font
-from .render import Plate, render_legacy, render_mercosur, text_mask, weather, with_frame
+from .render import Plate, render_legacy, render_mercosur, text_line, weather, with_frame
 
 MIN_W = MIN_FRAC * WINDOW_W
 MAX_W = MAX_W_FRAC * WINDOW_W
@@ -138,15 +138,15 @@ def _not_a_plate(rng: np.random.Generator, win: np.ndarray, fonts: list[Font]) -
         pool = PLATE_CHARS + OTHER_CHARS + "    "
         n = int(rng.integers(4, 14))
         text = "".join(rng.choice(list(pool), n))
-        m = text_mask(font, text, shape, int(bh * rng.uniform(0.4, 0.7)), 1.0, 0.08, {},
-                      (rng.uniform(20, 108), y0 + bh / 2), 0)
+        m = text_line(font, text, shape, int(bh * rng.uniform(0.4, 0.7)), 1.0, 0.08, {},
+                      (rng.uniform(20, 108), y0 + bh / 2), 0)[0]
         ink = 1.0 - bar if rng.random() < 0.8 else float(rng.random())
         return win * (1 - m) + ink * m
     if kind == 1:  # a timestamp overlay
         t = f"20{rng.integers(10, 30)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d} " \
             f"{rng.integers(0, 24):02d}:{rng.integers(0, 60):02d}:{rng.integers(0, 60):02d}"
-        m = text_mask(font, t, shape, int(rng.integers(6, 14)), 1.0, 0.08, {},
-                      (rng.uniform(30, 98), rng.uniform(8, 56)), 0)
+        m = text_line(font, t, shape, int(rng.integers(6, 14)), 1.0, 0.08, {},
+                      (rng.uniform(30, 98), rng.uniform(8, 56)), 0)[0]
         return win * (1 - m) + float(rng.choice([0.0, 1.0])) * m
     if kind == 2:  # a plate-like rectangle with no plate text
         w = rng.uniform(50, 110)
@@ -158,15 +158,15 @@ def _not_a_plate(rng: np.random.Generator, win: np.ndarray, fonts: list[Font]) -
         cv2.rectangle(win, p1, p2, float(rng.random()), 1)
         if rng.random() < 0.6:
             words = ["Ford", "Honda", "TAXI", "sale", "venta", "Tel.", "www", "POLICIA", "abc"]
-            m = text_mask(font, str(rng.choice(words)), shape, round(h * rng.uniform(0.3, 0.6)),
-                          1.0, 0.1, {}, (x + w / 2, y + h / 2), 0)
+            m = text_line(font, str(rng.choice(words)), shape, round(h * rng.uniform(0.3, 0.6)),
+                          1.0, 0.1, {}, (x + w / 2, y + h / 2), 0)[0]
             win = win * (1 - m) + float(rng.random()) * m
         return win
     # shop sign or sticker: random words, mixed case
     n = int(rng.integers(3, 10))
     text = "".join(rng.choice(list(OTHER_CHARS[:26] + PLATE_CHARS), n))
-    m = text_mask(font, text, shape, int(rng.integers(8, 30)), rng.uniform(0.7, 1.3), 0.08,
-                  {}, (rng.uniform(20, 108), rng.uniform(10, 54)), 0)
+    m = text_line(font, text, shape, int(rng.integers(8, 30)), rng.uniform(0.7, 1.3), 0.08,
+                  {}, (rng.uniform(20, 108), rng.uniform(10, 54)), 0)[0]
     return win * (1 - m) + float(rng.random()) * m
 
 

@@ -53,13 +53,14 @@ def _fit_schedule(optimizer, steps: int) -> None:
     """Stretch or shorten a resumed run's cosine schedule to end at `steps`: a run that
     turns out slower than planned can be resumed with fewer steps and still decay fully.
     The learning rate's peak and warm-up stay those of the run."""
-    old = optimizer._learning_rate
+    old = optimizer._learning_rate  # the schedule itself: `learning_rate` is its value now
     if not isinstance(old, keras.optimizers.schedules.CosineDecay):
         return
     c = old.get_config()
-    if c["decay_steps"] + (c.get("warmup_steps") or 0) == steps:
+    warmup = c.get("warmup_steps") or 0
+    if c["decay_steps"] + warmup == steps:
         return
-    c["decay_steps"] = max(1, steps - (c.get("warmup_steps") or 0))
+    c["decay_steps"] = max(1, steps - warmup)
     optimizer.learning_rate = keras.optimizers.schedules.CosineDecay.from_config(c)
     print(f"learning-rate schedule now ends at step {steps}")
 
