@@ -198,7 +198,7 @@ def render_legacy(
     rng: np.random.Generator, font: Font, small_font: Font, text: str | None = None
 ) -> Plate:
     w = round(CANVAS_W * rng.uniform(0.78, 0.9))
-    h = round(w / rng.uniform(2.3, 2.9))
+    h = round(w / rng.uniform(2.2, 2.8))  # 294 x 129 mm, and cropped by frames
     text = text or random_text(rng, "legacy_ar")
     # Legacy plates are dark with light characters; under infrared or strong light the
     # reflective paint often turns them light with dark characters (see the real crops).
@@ -210,20 +210,22 @@ def render_legacy(
     img = np.full((h, w), field, np.float32)
     inset = max(2, round(h * 0.06))
     if rng.random() < 0.85:  # the raised border
-        cv2.rectangle(img, (inset, inset), (w - 1 - inset, h - 1 - inset), float(ink), 1)
+        cv2.rectangle(img, (inset, inset), (w - 1 - inset, h - 1 - inset), float(ink),
+                      int(rng.integers(1, 3)))
     if rng.random() < 0.8:
         top = label_mask(
             small_font, "ARGENTINA", (h, w), max(3, round(h * 0.09)), 0.15,
             (w / 2, inset + h * 0.1),
         )
         img = img * (1 - top) + ink * top
-    char_h = round(h * rng.uniform(0.5, 0.66))
+    # Real legacy characters are tall and condensed, and fill most of the plate.
+    char_h = round(h * rng.uniform(0.52, 0.72))
     sep = rng.random()
-    gap = rng.uniform(0.35, 0.7)
+    gap = rng.uniform(0.3, 0.7)
     mask, centres = text_line(
-        font, text, (h, w), char_h, rng.uniform(0.8, 1.2), rng.uniform(0.05, 0.14), {3: gap},
-        (w / 2 + rng.uniform(-3, 3), h * rng.uniform(0.55, 0.62)), int(rng.choice([0, 0, 1])),
-        max_width=(w - 2 * inset) * rng.uniform(0.82, 0.94),
+        font, text, (h, w), char_h, rng.uniform(0.7, 1.15), rng.uniform(0.04, 0.14), {3: gap},
+        (w / 2 + rng.uniform(-3, 3), h * rng.uniform(0.55, 0.6)), int(rng.choice([0, 0, 1])),
+        max_width=(w - 2 * inset) * rng.uniform(0.84, 0.96),
     )
     if sep < 0.5:  # a dot or dash between letters and digits, as on many real plates
         x3 = w / 2 + (rng.uniform(-0.2, 0.2)) * char_h
