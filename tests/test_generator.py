@@ -126,3 +126,16 @@ def test_wide_text_is_narrowed_to_stay_on_the_plate():
                          (150, 30), max_width=200)[0]
         cols = np.nonzero(mask.max(axis=0) > 0.1)[0]
         assert cols[-1] - cols[0] + 1 <= 200 + 7, font.name  # pixel rounding: under 1 a glyph
+
+
+def test_serif_bars_go_on_every_i_and_nowhere_else():
+    from trainer.render import serif_bars
+
+    mask = np.zeros((40, 100), np.float32)
+    centres = np.float32([[20, 20], [50, 20], [80, 20]])
+    serif_bars(mask, "AIB", centres, 20, 8)
+    cols = np.nonzero(mask.any(axis=0))[0]
+    assert cols.min() >= 46 and cols.max() <= 54  # only around the I's centre
+    rows = np.nonzero(mask.any(axis=1))[0]
+    assert rows.min() == 10 and rows.max() == 29  # the top and bottom of the capitals
+    assert not mask[15:25].any()  # bars, not a filled box
