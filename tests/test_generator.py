@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from anprd.reads import ALPHABET, BLANK
-from anprd.window import WINDOW_H, WINDOW_W, plate_present
+from anprd.window import COLUMN_W, N_COLUMNS, WINDOW_H, WINDOW_W, plate_present
 from tests.conftest import REPO_ROOT
 from trainer.fonts import PLATE_CHARS, FontError, find_font_files
-from trainer.generate import ChunkMaker, Sources, encode_columns, file_name
+from trainer.generate import ChunkMaker, Sources, encode_columns, encode_where, file_name
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +42,16 @@ def test_character_centres_lie_on_the_plate_left_to_right_and_label_the_columns(
         assert np.all(np.diff(along) > 0)
         columns = encode_columns(s)
         spelled += "".join(ALPHABET[c] for c in columns if c != BLANK) == s.text
-    # Two characters share an 8-pixel column only on the smallest plates.
-    assert spelled >= 0.8 * len(present)
+        # Each position points at the column of its character's centre, left to right;
+        # the blank seventh position of a legacy plate points nowhere.
+        where = encode_where(s)
+        assert np.all(np.diff(where[: len(s.text)]) >= 0)
+        assert np.all(where[len(s.text):] == -1)
+        assert np.all(where[: len(s.text)] == (s.centres[:, 0] // COLUMN_W).clip(0, N_COLUMNS - 1))
+    # Two characters share a 4-pixel column only when drawn very narrow.
+    assert spelled >= 0.9 * len(present)
     absent = next(s for s in samples if not s.present)
-    assert np.all(encode_columns(absent) == -1)
+    assert np.all(encode_columns(absent) == -1) and np.all(encode_where(absent) == -1)
 
 
 def test_presence_rule_edges():
