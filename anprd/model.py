@@ -19,7 +19,7 @@ All views share their layers, so one `.keras` file holds everything:
   logits, "where": (B, 7, 32) logits of each position's column, "columns": (B, 32, 37)
   logits of the character centred in each column (a training aid for the glyphs)}
 - `presence_net(model)`: picture (H, W, 1) of any size -> presence logits at a stride of 8
-- `reader_net(model)`: window -> char logits
+- `reader_net(model)`: window -> {"chars": char logits, "where": column logits}
 """
 
 from __future__ import annotations
@@ -152,7 +152,8 @@ def presence_net(model: keras.Model) -> keras.Model:
 def reader_net(model: keras.Model) -> keras.Model:
     inp = keras.Input((WINDOW_H, WINDOW_W, 1), name="window")
     x = _apply(inp, _named(model, _trunk_layers() + _reader_layers()))
-    return keras.Model(inp, _read(x, lambda stack: _named(model, stack))[0], name="reader_net")
+    chars, where = _read(x, lambda stack: _named(model, stack))
+    return keras.Model(inp, {"chars": chars, "where": where}, name="reader_net")
 
 
 def presence_loss(y_true, y_pred):
