@@ -300,7 +300,7 @@ def parse_query(query_string: str) -> RecognizeQuery:
         if key in seen:
             raise ApiError(400, f"query parameter {key!r} given twice")
         seen[key] = value
-    formats = DEFAULT_FORMATS
+    given: dict[str, Any] = {}  # the rest keep RecognizeQuery's defaults
     if "formats" in seen:
         names = tuple(dict.fromkeys(f.strip() for f in seen["formats"].split(",") if f.strip()))
         if not names:
@@ -311,8 +311,7 @@ def parse_query(query_string: str) -> RecognizeQuery:
             raise ApiError(
                 400, f"unknown plate format {unknown[0]!r}; known formats: {', '.join(known)}"
             )
-        formats = names
-    min_conf = DEFAULT_MIN_CONFIDENCE
+        given["formats"] = names
     if "min_confidence" in seen:
         try:
             min_conf = float(seen["min_confidence"])
@@ -320,10 +319,12 @@ def parse_query(query_string: str) -> RecognizeQuery:
             min_conf = math.nan
         if not 0.0 <= min_conf <= 1.0:  # also refuses NaN
             raise ApiError(400, "min_confidence= must be a number from 0 to 1")
-    url = seen.get("url")
-    if url is not None and not url.strip():
-        raise ApiError(400, "url= is empty; give the picture's http(s) URL, or leave it out")
-    return RecognizeQuery(formats=formats, min_confidence=min_conf, url=url)
+        given["min_confidence"] = min_conf
+    if "url" in seen:
+        if not seen["url"].strip():
+            raise ApiError(400, "url= is empty; give the picture's http(s) URL, or leave it out")
+        given["url"] = seen["url"]
+    return RecognizeQuery(**given)
 
 
 def media_type(content_type: str | None) -> str:
@@ -801,7 +802,7 @@ def openapi_document(server_url: str | None = None) -> dict[str, Any]:
                             "description": "drop readings less confident than this "
                                            "(0 lists every reading)",
                             "schema": {"type": "number", "minimum": 0, "maximum": 1,
-                                       "default": DEFAULT_MIN_CONFIDENCE},
+                                       "default": RecognizeQuery.min_confidence},
                         },
                         {
                             "name": "url",

@@ -35,6 +35,7 @@ from anprd.recognize import (
     ApiError,
     ApiSettings,
     ImageInfo,
+    RecognizeQuery,
     RecognizeService,
     check_pixels,
     decode_image,
@@ -602,13 +603,11 @@ def test_scenes_plates_are_read(real):
 
 
 def test_api_answers_what_the_detector_reads(real):
-    from anprd.reads import DetectParams
-
     name = SAMPLE[0]
     data = (SCENES / name).read_bytes()
     r = post_image(real, data, timeout=120)
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    direct = real.detector.detect([img], [DetectParams(min_confidence=DEFAULT_MIN_CONFIDENCE)])[0]
+    direct = real.detector.detect([img], [RecognizeQuery().params()])[0]  # the API's defaults
     h, w = img.shape[:2]
     assert [(p["plate"], p["box"]) for p in r.json["plates"]] == [
         (d.plate, plate_json(d, (w, h))["box"]) for d in direct
