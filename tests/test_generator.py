@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import subprocess
 import sys
 
@@ -11,7 +13,7 @@ import pytest
 
 from anprd.reads import ALPHABET, BLANK
 from anprd.window import COLUMN_W, N_COLUMNS, WINDOW_H, WINDOW_W, plate_present
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, needs_weights
 from trainer.fonts import PLATE_CHARS, FontError, find_font_files
 from trainer.generate import ChunkMaker, Sources, encode_columns, encode_where, file_name
 
@@ -145,3 +147,21 @@ def test_serif_bars_go_on_every_i_and_nowhere_else():
     rows = np.nonzero(mask.any(axis=1))[0]
     assert rows.min() == 10 and rows.max() == 29  # the top and bottom of the capitals
     assert not mask[15:25].any()  # bars, not a filled box
+
+
+@needs_weights
+def test_synthetic_scenes_are_labelled_for_anprd_eval_and_read(tmp_path):
+    out = tmp_path / "scenes"
+    subprocess.run([sys.executable, "-m", "trainer", "scenes", "--count", "8", "--seed", "3",
+                    "--out", str(out)], check=True, cwd=REPO_ROOT, capture_output=True)
+    with (out / "labels.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["file"] for r in rows} == {f"scene_{i:05d}.jpg" for i in range(8)}
+    plates = [r["plate"] for r in rows if r["plate"]]
+    assert plates and all(len(p) in (6, 7) for p in plates)
+    assert cv2.imread(str(out / rows[0]["file"])).shape == (540, 960, 3)
+    r = subprocess.run([sys.executable, "-m", "anprd", "eval", str(out)],
+                       cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    figures = json.loads(r.stdout.strip().splitlines()[-1])
+    assert figures["n"] == len(plates)
+    assert figures["exact"] >= 0.5, r.stdout

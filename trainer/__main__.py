@@ -1,4 +1,4 @@
-"""`python -m trainer {generate,preview,train,eval,bench}`."""
+"""`python -m trainer {generate,preview,train,eval,bench,scenes,sample-video}`."""
 
 from __future__ import annotations
 
@@ -102,6 +102,15 @@ def cmd_sample_video(args) -> int:
     return 0
 
 
+def cmd_scenes(args) -> int:
+    from .scenes import write
+
+    write(args.out, args.count, args.seed, _sources(args))
+    print(f"wrote {args.count} pictures and {args.out / 'labels.csv'}; "
+          f"score them with: anprd eval {args.out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -141,6 +150,12 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--init", type=Path, metavar="WEIGHTS",
                    help="start a new run from trained weights, e.g. weights/anprd.keras")
     t.set_defaults(func=cmd_train)
+
+    sc = with_sources(sub.add_parser(
+        "scenes", help="labelled synthetic scene pictures for `anprd eval`"))
+    sc.add_argument("--count", type=int, default=200)
+    sc.add_argument("--out", type=Path, required=True)
+    sc.set_defaults(func=cmd_scenes)
 
     sv = sub.add_parser("sample-video", help="make the bundled demo video")
     sv.add_argument("--out", type=Path, default=Path("samples/gate.mp4"))

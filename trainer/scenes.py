@@ -1,0 +1,114 @@
+"""Synthetic scene pictures with their plates: the detector's figures on data that is
+free to look at, tune on and regenerate, unlike the real pictures kept for evaluation.
+
+`python -m trainer scenes --out DIR --count N` writes N JPEG pictures and a labels.csv
+(`file,plate`, a row per plate, one empty row for a picture with none), the layout
+`anprd eval DIR` scores. Each picture is a background with 0 to 3 vehicles, each with a
+posed plate, sometimes a news-style caption bar (text that must not be read as a plate),
+and camera effects.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .backgrounds import _car, build_pool, load_photos
+from .fonts import Font, load_fonts
+from .generate import Sources
+from .render import text_line
+from .scene import _place, pose_homography, random_plate
+
+SIZE = (960, 540)  # width, height
+PLATE_W = (70.0, 240.0)  # plate box widths in pixels
+POOL = 16
+CAR_HW = (300, 520)
+CAPTION_WORDS = ("ULTIMO MOMENTO", "EN VIVO", "TRANSITO", "Av. Corrientes 1234", "21:45",
+                 "CABA", "Ruta 9 km 45", "24 HS", "Noticias", "Sabado 12 de marzo", "ALERTA",
+                 "Estacionamiento", "Salida", "Entrada 3", "Cochera", "T 18 C")
+
+
+def _paste_warped(img: np.ndarray, src: np.ndarray, alpha: np.ndarray, H: np.ndarray) -> None:
+    size = (img.shape[1], img.shape[0])
+    both = cv2.warpPerspective(np.dstack([src, alpha]), H, size, flags=cv2.INTER_LINEAR)
+    a = both[..., 1]
+    img *= 1 - a
+    img += both[..., 0] * a
+
+
+def _vehicle(rng, img: np.ndarray, fonts: list[Font], x_slot: tuple[float, float]) -> str:
+    """Draws a car with a posed plate into the slot's width; returns the plate's text."""
+    H_img, W_img = img.shape
+    plate = random_plate(rng, fonts)
+    lo, hi = x_slot
+    pw = rng.uniform(PLATE_W[0], min(PLATE_W[1], (hi - lo) / 2.2))
+    cw = min(hi - lo, pw * rng.uniform(2.2, 4.0))
+    ch = cw * rng.uniform(0.45, 0.7)
+    cx = rng.uniform(lo + cw / 2, hi - cw / 2)
+    cy = rng.uniform(H_img * 0.35, H_img - ch * 0.3)
+    car = _car(rng, CAR_HW, fonts[0])  # drawn at a fixed size, then scaled to the slot
+    x0, y0 = cx - cw / 2, cy - ch / 2
+    A = np.float64([[cw / CAR_HW[1], 0, x0], [0, ch / CAR_HW[0], y0], [0, 0, 1]])
+    _paste_warped(img, car, np.ones_like(car), A)
+    h, w = plate.image.shape
+    H = pose_homography(rng, w, h)
+    pts = cv2.perspectiveTransform(plate.corners[None], H)[0]
+    ratio = (pts[:, 1].max() - pts[:, 1].min()) / (pts[:, 0].max() - pts[:, 0].min())
+    px = cx - pw / 2 + rng.uniform(-0.1, 0.1) * cw
+    py = y0 + ch * rng.uniform(0.45, 0.75) - pw * ratio / 2
+    _paste_warped(img, plate.image, plate.alpha, _place(H, plate.corners, pw, px, py))
+    return plate.text
+
+
+def _caption(rng, img: np.ndarray, font: Font) -> None:
+    """A bar of text across the bottom, as news footage and camera overlays have."""
+    H, W = img.shape
+    bh = round(H * rng.uniform(0.06, 0.12))
+    y0 = H - bh - round(rng.uniform(0, 0.08) * H)
+    img[y0 : y0 + bh] = img[y0 : y0 + bh] * rng.uniform(0.0, 0.3) + rng.uniform(0, 0.3)
+    text = "  ".join(rng.choice(CAPTION_WORDS, size=int(rng.integers(1, 4)), replace=False))
+    m = text_line(font, text, img.shape, round(bh * rng.uniform(0.5, 0.75)), 1.0, 0.08, {},
+                  (W * rng.uniform(0.3, 0.6), y0 + bh / 2), 0)[0]
+    img *= 1 - m
+    img += m * rng.uniform(0.8, 1.0)
+
+
+def _camera(rng, img: np.ndarray) -> np.ndarray:
+    if rng.random() < 0.5:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.3))
+    img = (img - 0.5) * rng.uniform(0.7, 1.15) + 0.5 + rng.uniform(-0.15, 0.15)
+    img = img + rng.standard_normal(img.shape, dtype=np.float32) * rng.uniform(0, 0.03)
+    return np.clip(img * 255, 0, 255).astype(np.uint8)
+
+
+def picture(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font]):
+    """One (uint8 gray picture, plate texts) pair."""
+    W, H = SIZE
+    bg = pool[int(rng.integers(len(pool)))]
+    img = cv2.resize(bg, SIZE, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    n = int(rng.choice([0, 1, 1, 1, 2, 2, 3]))
+    plates = []
+    for k in range(n):  # side by side, each in its own share of the width
+        plates.append(_vehicle(rng, img, fonts, (k * W / n, (k + 1) * W / n)))
+    if rng.random() < 0.3:
+        _caption(rng, img, fonts[int(rng.integers(len(fonts)))])
+    return _camera(rng, img), plates
+
+
+def write(out: Path, count: int, seed: int, sources: Sources) -> None:
+    fonts = load_fonts(list(sources.font_dirs))
+    rng = np.random.default_rng([seed, 7])
+    pool = build_pool(rng, load_photos(list(sources.photos)), fonts, POOL)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "labels.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "plate"])
+        for i in range(count):
+            img, plates = picture(rng, pool, fonts)
+            name = f"scene_{i:05d}.jpg"
+            cv2.imwrite(str(out / name), img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
+            for p in plates or [""]:
+                w.writerow([name, p])
