@@ -25,12 +25,16 @@ from .formats import combine, decode, softmax
 from .merge import Candidate, group_windows
 from .pyramid import Level, levels_for
 from .reads import DetectParams, PlateRead
-from .window import READ_W_FRAC, WINDOW_H, WINDOW_W
+from .window import READ_W_FRAC, STRIDE, WINDOW_H, WINDOW_W
 
 PRESENCE_THRESHOLD = 0.5
 # Bounds on the work a frame can cause, whatever the picture or the weights do.
 MAX_WINDOWS = 1000  # most confident windows kept for merging (merging is quadratic)
 MAX_CANDIDATES = 32  # most confident plates read per frame
+# A plate fits inside windows at several neighbouring positions of its level (it is
+# narrower than a window), so the network sees it in several; a lone window or two is a
+# texture that looked like a plate once. Fewer are asked of levels with fewer positions.
+MIN_WINDOWS = 3
 READ_BATCH = 256  # windows per reader call
 # The views read per plate: (shift in window pixels, scale factor).
 READ_VIEWS = ((0.0, 1.0), (-3.0, 1.0), (3.0, 1.0), (0.0, 0.94), (0.0, 1.06))
@@ -88,7 +92,9 @@ class Detector:
         with self._lock:
             windows = self._presence_pass(frames)
             candidates = [
-                [c for c in group_windows(w) if _in_roi(c, f.params.roi, f.offset)][:MAX_CANDIDATES]
+                [c for c in group_windows(w)
+                 if _in_roi(c, f.params.roi, f.offset) and _seen_enough(c, f.levels)
+                 ][:MAX_CANDIDATES]
                 for w, f in zip(windows, frames, strict=True)
             ]
             return self._read(frames, candidates)
@@ -220,6 +226,13 @@ def _in_roi(c: Candidate, roi, offset) -> bool:
     cx = (c.box[0] + c.box[2]) / 2 + offset[0]
     cy = (c.box[1] + c.box[3]) / 2 + offset[1]
     return cv2.pointPolygonTest(np.array(roi, np.float32), (float(cx), float(cy)), False) >= 0
+
+
+def _seen_enough(c: Candidate, levels: list[Level]) -> bool:
+    """Whether the candidate's windows are MIN_WINDOWS, or every position its level has."""
+    ch, cw = next(lv for lv in levels if lv.index == c.level).canvas
+    positions = ((ch - WINDOW_H) // STRIDE + 1) * ((cw - WINDOW_W) // STRIDE + 1)
+    return c.n_windows >= min(MIN_WINDOWS, positions)
 
 
 def _window_at(gray: np.ndarray, cx: float, cy: float, scale: float) -> np.ndarray:

@@ -26,6 +26,7 @@ class Candidate:
     presence: float  # the most confident window's probability
     read_scale: float  # the scale at which the plate fills a window as in training
     n_windows: int
+    level: int = 0  # pyramid level of the most confident window
 
 
 def _overlaps(w: np.ndarray) -> np.ndarray:
@@ -45,31 +46,34 @@ def _overlaps(w: np.ndarray) -> np.ndarray:
     return near & (inter >= MIN_OVERLAP * np.minimum(area[:, None], area[None, :]))
 
 
-def _components(adj: np.ndarray) -> list[np.ndarray]:
-    n = len(adj)
-    label = -np.ones(n, int)
+def _clusters(windows: np.ndarray) -> list[np.ndarray]:
+    """Greedy grouping: the most confident window not yet taken, with every untaken window
+    that overlaps it directly, then the next.
+
+    Not chained through neighbours of neighbours: a chain of overlapping windows can run
+    from a plate across a grille, a headlight and a bumper, and the box and scale of such
+    a group would be nobody's."""
+    adj = _overlaps(windows)
+    free = np.ones(len(windows), bool)
     groups = []
-    for i in range(n):
-        if label[i] >= 0:
-            continue
-        stack, members = [i], []
-        label[i] = len(groups)
-        while stack:
-            j = stack.pop()
-            members.append(j)
-            for k in np.nonzero(adj[j] & (label < 0))[0]:
-                label[k] = len(groups)
-                stack.append(k)
-        groups.append(np.array(members))
+    for i in np.argsort(-windows[:, 4], kind="stable"):
+        if free[i]:
+            members = np.nonzero(adj[i] & free)[0]
+            free[members] = False
+            groups.append(members)
     return groups
+
+
+def _inside(point: tuple[float, float], box) -> bool:
+    return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
 
 
 def group_windows(windows: np.ndarray) -> list[Candidate]:
     """Candidates from rows (x1, y1, x2, y2, p, level), most confident first."""
     if len(windows) == 0:
         return []
-    out = []
-    for idx in _components(_overlaps(windows)):
+    out: list[Candidate] = []
+    for idx in _clusters(windows):
         g = windows[idx]
         g = g[np.argsort(-g[:, 4])]
         x1, y1 = np.quantile(g[:, 0], 1 - TRIM), np.quantile(g[:, 1], 1 - TRIM)
@@ -81,7 +85,10 @@ def group_windows(windows: np.ndarray) -> list[Candidate]:
             x1, y1, x2, y2 = cx - hw, cy - hh, cx + hw, cy + hh
         scales = WINDOW_W / (g[:, 2] - g[:, 0])
         read_scale = float(np.exp(np.average(np.log(scales), weights=g[:, 4])))
+        # The leftovers of a plate's windows, beside its stronger group, are no new plate.
+        if any(_inside(((x1 + x2) / 2, (y1 + y2) / 2), c.box)
+               and abs(np.log2(read_scale / c.read_scale)) <= MAX_LEVEL_GAP / 2 for c in out):
+            continue
         out.append(Candidate((float(x1), float(y1), float(x2), float(y2)), float(g[0, 4]),
-                             read_scale, len(g)))
-    out.sort(key=lambda c: -c.presence)
+                             read_scale, len(g), int(g[0, 5])))
     return out

@@ -96,3 +96,33 @@ def test_a_window_of_a_far_level_stays_out_of_a_small_plates_group():
     assert sorted(c.n_windows for c in cands) == [1, 5]
     big = next(c for c in cands if c.n_windows == 1)
     assert abs(big.read_scale - 2**-3.5) < 1e-6
+
+
+def test_a_chain_of_windows_across_clutter_does_not_pull_the_plates_box_away():
+    # A plate at x 500..760, y 790..870, seen by level-3 windows (scale 2^-1.5); beside
+    # it a chain of weak level-1 windows over a grille, each overlapping the next and the
+    # last touching the plate's windows. The plate's box and scale stay the plate's.
+    s3, s1 = 2**-1.5, 2**-0.5
+    rows = [_window(398 + 23 * i, 689 + 23 * j, s=s3, p=0.95 - 0.02 * (abs(i - 2) + abs(j - 2)),
+                    level=3) for i in range(5) for j in range(5)]
+    rows += [_window(60 + 40 * k, 420 + 30 * k, s=s1, p=0.6, level=1) for k in range(9)]
+    cands = group_windows(np.array(rows, float))
+    plate = cands[0]
+    assert plate.presence == 0.95 and abs(plate.read_scale - s3) < 1e-6
+    x1, y1, x2, y2 = plate.box
+    assert x1 <= 500 and x2 >= 760 and y1 <= 790 and y2 >= 870
+    assert x2 - x1 < 362 and y2 - y1 < 181
+
+
+def test_a_lone_window_is_no_plate_unless_its_level_has_no_room_for_more():
+    from anprd.detector import MIN_WINDOWS, _seen_enough
+
+    big = levels_for(1280, 720)[0]  # many window positions
+    tiny = levels_for(120, 60)[0]  # padded to one window: one position
+    lone = group_windows(np.array([_window(100, 100, level=big.index)], float))[0]
+    assert not _seen_enough(lone, [big])
+    plate = group_windows(np.array([_window(100 + 8 * k, 100, level=big.index)
+                                    for k in range(MIN_WINDOWS)], float))[0]
+    assert _seen_enough(plate, [big])
+    only = group_windows(np.array([_window(0, 0, level=tiny.index)], float))[0]
+    assert _seen_enough(only, [tiny])
