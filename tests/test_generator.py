@@ -165,3 +165,15 @@ def test_synthetic_scenes_are_labelled_for_anprd_eval_and_read(tmp_path):
     figures = json.loads(r.stdout.strip().splitlines()[-1])
     assert figures["n"] == len(plates)
     assert figures["exact"] >= 0.5, r.stdout
+
+
+def test_overlay_boxes_never_spell_a_plate():
+    import re
+
+    from trainer.scene import _overlay_text
+
+    rng = np.random.default_rng(0)
+    texts = [_overlay_text(rng) for _ in range(2000)]
+    plate = re.compile(r"^([A-Z]{3}\d{3}|[A-Z]{2}\d{3}[A-Z]{2})$")
+    assert not [t for t in texts if plate.match(t.replace(" ", ""))]
+    assert len(set(texts)) > 500
