@@ -133,10 +133,12 @@ class Detector:
             for i, c in owned
         ])
         out: list[list[PlateRead]] = [[] for _ in frames]
-        for (i, c), p in zip(owned, dists, strict=True):
+        for (i, c), (p, cols) in zip(owned, dists, strict=True):
             f = frames[i]
             r = decode(p, f.params.formats)
             if r is None or r.confidence < f.params.min_confidence:
+                continue
+            if not left_to_right(cols, len(r.plate)):
                 continue
             ox, oy = f.offset
             h, w = f.gray.shape
@@ -149,31 +151,47 @@ class Detector:
             reads.sort(key=lambda r: (r.box[1], r.box[0]))
         return out
 
-    def _read_plates(self, views: list[list[np.ndarray]]) -> list[np.ndarray]:
-        """One (7, 37) distribution per plate, combined over its READ_VIEWS windows."""
+    def _read_plates(self, views: list[list[np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per plate, combined over its READ_VIEWS windows: the (7, 37) distribution and
+        the column each position's character was read from."""
         if not views:
             return []
-        probs = self._read_windows(np.stack([v for vs in views for v in vs]))
+        probs, where = self._read_windows(np.stack([v for vs in views for v in vs]))
         n = len(READ_VIEWS)
-        return [combine(list(probs[i * n : (i + 1) * n])) for i in range(len(views))]
+        return [(combine(list(probs[i * n : (i + 1) * n])),
+                 combine(list(where[i * n : (i + 1) * n])).argmax(-1))
+                for i in range(len(views))]
 
-    def _read_windows(self, windows: np.ndarray) -> np.ndarray:
-        """(N, 7, 37) probabilities for (N, 64, 128) windows, in bounded batches."""
+    def _read_windows(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 7, 37) character and (N, 7, 32) column probabilities for (N, 64, 128)
+        windows, in bounded batches."""
         parts = [self._reader(windows[i : i + READ_BATCH, ..., None])
                  for i in range(0, len(windows), READ_BATCH)]
-        return softmax(np.concatenate(parts).astype(np.float64))
+        return tuple(softmax(np.concatenate([q[k] for q in parts]).astype(np.float64))
+                     for k in ("chars", "where"))
 
     def read_crops(self, crops: Sequence[np.ndarray], formats) -> list[PlateRead | None]:
         """Read tight plate crops: each placed in a window the presence rule calls present."""
         with self._lock:
             dists = self._read_plates([crop_views(c) for c in crops])
         reads = []
-        for crop, p in zip(crops, dists, strict=True):
+        for crop, (p, cols) in zip(crops, dists, strict=True):
             r = decode(p, formats)
+            if r is not None and not left_to_right(cols, len(r.plate)):
+                r = None
             h, w = crop.shape[:2]
             reads.append(None if r is None else PlateRead(
                 r.plate, r.format, round(r.confidence, 4), 1.0, (0, 0, w, h), r.char_conf, p))
         return reads
+
+
+def left_to_right(columns: np.ndarray, n: int) -> bool:
+    """Whether the first `n` positions were read from distinct columns, left to right.
+
+    A plate's characters stand side by side; when several positions read the same
+    column the window holds no whole plate (a stray candidate, a caption), whatever the
+    characters' confidence."""
+    return bool(np.all(np.diff(columns[:n]) > 0))
 
 
 def _gray(img: np.ndarray) -> np.ndarray:

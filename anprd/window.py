@@ -12,7 +12,8 @@ MIN_FRAC = 0.6  # and its width or its height over this share
 # The plate width, as a share of the window's, that crops are placed at to be read.
 READ_W_FRAC = 0.7
 STRIDE = 8  # pixels between neighbouring windows in the dense presence map
-N_COLUMNS = WINDOW_W // STRIDE  # a window's columns of STRIDE pixels
+COLUMN_W = 4  # pixels of one column of the reading head
+N_COLUMNS = WINDOW_W // COLUMN_W  # the reading head's columns across a window
 
 
 def plate_present(corners: np.ndarray) -> bool:

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from anprd.reads import ALPHABET, BLANK
-from anprd.window import WINDOW_H, WINDOW_W, plate_present
+from anprd.window import COLUMN_W, N_COLUMNS, WINDOW_H, WINDOW_W, plate_present
 from tests.conftest import REPO_ROOT, needs_weights
 from trainer.fonts import PLATE_CHARS, FontError, find_font_files
-from trainer.generate import ChunkMaker, Sources, encode_columns, file_name
+from trainer.generate import ChunkMaker, Sources, encode_columns, encode_where, file_name
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +44,16 @@ def test_character_centres_lie_on_the_plate_left_to_right_and_label_the_columns(
         assert np.all(np.diff(along) > 0)
         columns = encode_columns(s)
         spelled += "".join(ALPHABET[c] for c in columns if c != BLANK) == s.text
-    # Two characters share an 8-pixel column only on the smallest plates.
-    assert spelled >= 0.8 * len(present)
+        # Each position points at the column of its character's centre, left to right;
+        # the blank seventh position of a legacy plate points nowhere.
+        where = encode_where(s)
+        assert np.all(np.diff(where[: len(s.text)]) >= 0)
+        assert np.all(where[len(s.text):] == -1)
+        assert np.all(where[: len(s.text)] == (s.centres[:, 0] // COLUMN_W).clip(0, N_COLUMNS - 1))
+    # Two characters share a 4-pixel column only when drawn very narrow.
+    assert spelled >= 0.9 * len(present)
     absent = next(s for s in samples if not s.present)
-    assert np.all(encode_columns(absent) == -1)
+    assert np.all(encode_columns(absent) == -1) and np.all(encode_where(absent) == -1)
 
 
 def test_presence_rule_edges():
@@ -130,6 +136,19 @@ def test_wide_text_is_narrowed_to_stay_on_the_plate():
         assert cols[-1] - cols[0] + 1 <= 200 + 7, font.name  # pixel rounding: under 1 a glyph
 
 
+def test_serif_bars_go_on_every_i_and_nowhere_else():
+    from trainer.render import serif_bars
+
+    mask = np.zeros((40, 100), np.float32)
+    centres = np.float32([[20, 20], [50, 20], [80, 20]])
+    serif_bars(mask, "AIB", centres, 20, 8)
+    cols = np.nonzero(mask.any(axis=0))[0]
+    assert cols.min() >= 46 and cols.max() <= 54  # only around the I's centre
+    rows = np.nonzero(mask.any(axis=1))[0]
+    assert rows.min() == 10 and rows.max() == 29  # the top and bottom of the capitals
+    assert not mask[15:25].any()  # bars, not a filled box
+
+
 @needs_weights
 def test_synthetic_scenes_are_labelled_for_anprd_eval_and_read(tmp_path):
     out = tmp_path / "scenes"
@@ -146,3 +165,15 @@ def test_synthetic_scenes_are_labelled_for_anprd_eval_and_read(tmp_path):
     figures = json.loads(r.stdout.strip().splitlines()[-1])
     assert figures["n"] == len(plates)
     assert figures["exact"] >= 0.5, r.stdout
+
+
+def test_overlay_boxes_never_spell_a_plate():
+    import re
+
+    from trainer.scene import _overlay_text
+
+    rng = np.random.default_rng(0)
+    texts = [_overlay_text(rng) for _ in range(2000)]
+    plate = re.compile(r"^([A-Z]{3}\d{3}|[A-Z]{2}\d{3}[A-Z]{2})$")
+    assert not [t for t in texts if plate.match(t.replace(" ", ""))]
+    assert len(set(texts)) > 500

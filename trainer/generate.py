@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from anprd.reads import ALPHABET, BLANK, N_POSITIONS
-from anprd.window import N_COLUMNS, STRIDE
+from anprd.window import COLUMN_W, N_COLUMNS
 
 from .backgrounds import build_pool, find_photos, load_photos
 from .fonts import Font, load_fonts
@@ -77,15 +77,25 @@ def encode_text(text: str, present: bool) -> np.ndarray:
 
 
 def encode_columns(s: Sample) -> np.ndarray:
-    """The class under each 8-pixel column of a window: the character whose centre lies
-    in the column, "no character" in the others; -1s when no plate is present."""
+    """The class under each `COLUMN_W`-pixel column of a window: the character whose
+    centre lies in the column, "no character" in the others; -1s when no plate is present."""
     if not s.present or s.centres is None:
         return np.full(N_COLUMNS, -1, np.int32)
     out = np.full(N_COLUMNS, BLANK, np.int32)
     for ch, (x, _) in zip(s.text, s.centres, strict=True):
-        j = int(x // STRIDE)
+        j = int(x // COLUMN_W)
         if 0 <= j < N_COLUMNS:
             out[j] = ALPHABET.index(ch)
+    return out
+
+
+def encode_where(s: Sample) -> np.ndarray:
+    """The column of each position's character centre, which the reading head is taught
+    to look at; -1 where there is none (no plate, or the blank 7th of a legacy plate)."""
+    out = np.full(N_POSITIONS, -1, np.int32)
+    if s.present and s.centres is not None:
+        for i, (x, _) in enumerate(s.centres):
+            out[i] = min(max(int(x // COLUMN_W), 0), N_COLUMNS - 1)
     return out
 
 
@@ -100,7 +110,8 @@ def to_targets(samples: list[Sample]) -> tuple[np.ndarray, dict[str, np.ndarray]
     """A training batch: windows and the targets of each model output."""
     x, presence, chars = to_arrays(samples)
     columns = np.stack([encode_columns(s) for s in samples])
-    return x, {"presence": presence, "chars": chars, "columns": columns}
+    where = np.stack([encode_where(s) for s in samples])
+    return x, {"presence": presence, "chars": chars, "columns": columns, "where": where}
 
 
 def file_name(index: int, s: Sample) -> str:

@@ -121,6 +121,20 @@ def text_line(
     return mask, centres
 
 
+def serif_bars(mask: np.ndarray, text: str, centres: np.ndarray, height: int,
+               width: float) -> None:
+    """Draw bars at the top and bottom of every I of a line, in place: the legacy plates'
+    typeface draws its I so, so that it cannot pass for a 1."""
+    thick = max(1, round(height * 0.11))
+    for ch, (cx, cy) in zip(text, centres, strict=True):
+        if ch != "I":
+            continue
+        x0, x1 = round(cx - width / 2), round(cx + width / 2)
+        top, bottom = round(cy - height / 2), round(cy + height / 2)
+        cv2.rectangle(mask, (x0, top), (x1, top + thick - 1), 1.0, -1)
+        cv2.rectangle(mask, (x0, bottom - thick), (x1, bottom - 1), 1.0, -1)
+
+
 def label_mask(
     font: Font, text: str, shape: tuple[int, int], height: int, spacing: float,
     center: tuple[float, float],
@@ -227,6 +241,10 @@ def render_legacy(
         (w / 2 + rng.uniform(-3, 3), h * rng.uniform(0.55, 0.6)), int(rng.choice([0, 0, 1])),
         max_width=(w - 2 * inset) * rng.uniform(0.84, 0.96),
     )
+    if rng.random() < 0.7:
+        serif_bars(mask, text, centres, char_h, char_h * rng.uniform(0.22, 0.3))
+    if rng.random() < 0.25:  # embossed characters worn to their edges: outlines
+        mask = mask - rng.uniform(0.3, 0.8) * cv2.erode(mask, np.ones((3, 3), np.uint8))
     if sep < 0.5:  # a dot or dash between letters and digits, as on many real plates
         x3 = w / 2 + (rng.uniform(-0.2, 0.2)) * char_h
         y = round(h * 0.58)

@@ -124,11 +124,44 @@ def _position(
     return rng.uniform(-bw / 2, WINDOW_W - bw / 2), rng.uniform(-bh / 2, WINDOW_H - bh / 2)
 
 
+def _overlay_text(rng: np.random.Generator) -> str:
+    """What broadcasters and cameras print in a box: a clock, a temperature, a hashtag,
+    a channel's name; short, in a plate's size, but not a plate's pattern."""
+    kind = rng.integers(4)
+    if kind == 0:
+        clock = f"{rng.integers(0, 24):02d}:{rng.integers(0, 60):02d}"
+        return clock + (f" {rng.integers(-5, 40)}.{rng.integers(10)}" if rng.random() < 0.5 else "")
+    if kind == 1:
+        word = "".join(rng.choice(list(OTHER_CHARS[:26]), int(rng.integers(3, 8))))
+        return "#" + str(rng.choice(list(PLATE_CHARS[:26]))) + word
+    if kind == 2:  # letters only: a plate always has digits
+        return "".join(rng.choice(list(PLATE_CHARS[:26]), int(rng.integers(2, 9))))
+    return str(rng.choice(["24/7", "CH 13", "KM 45.5", "HD", "TV 9", "EN VIVO", "LIVE 4K",
+                           "T: 18.5", "-2.1", "12/05", "5:40"]))
+
+
+def _overlay_box(rng: np.random.Generator, win: np.ndarray, font: Font) -> np.ndarray:
+    """A plate-sized box of overlay text, light on dark or dark on light, like a plate."""
+    w = rng.uniform(0.45, 0.85) * WINDOW_W
+    h = min(WINDOW_H * 0.9, w / rng.uniform(1.6, 3.5))
+    x, y = rng.uniform(0, WINDOW_W - w), rng.uniform(0, WINDOW_H - h)
+    box = float(rng.uniform(0, 0.35) if rng.random() < 0.6 else rng.uniform(0.65, 1))
+    win = win.copy()
+    win[round(y) : round(y + h), round(x) : round(x + w)] = box
+    m = text_line(font, _overlay_text(rng), (WINDOW_H, WINDOW_W), round(h * rng.uniform(0.4, 0.7)),
+                  rng.uniform(0.8, 1.2), 0.08, {}, (x + w / 2, y + h / 2), 0,
+                  max_width=w * 0.92)[0]
+    ink = 1.0 - box + rng.uniform(-0.2, 0.2)
+    return win * (1 - m) + ink * m
+
+
 def _not_a_plate(rng: np.random.Generator, win: np.ndarray, fonts: list[Font]) -> np.ndarray:
     """Draw text or shapes that a reader must not take for a plate."""
     font = fonts[int(rng.integers(len(fonts)))]
-    kind = rng.integers(4)
+    kind = rng.integers(5)
     shape = (WINDOW_H, WINDOW_W)
+    if kind == 4:
+        return _overlay_box(rng, win, font)
     if kind == 0:  # a caption bar, as on TV or a camera's overlay
         y0 = int(rng.integers(0, WINDOW_H - 16))
         bh = int(rng.integers(14, 34))
