@@ -5,9 +5,11 @@ Where a frame goes:
    cropped to the ROI's bounding box;
 2. the presence network runs densely over each level (one batch per level shape,
    across the frames of several cameras), giving windows at a stride of 8 pixels;
-3. `merge.group_windows` merges overlapping windows into one candidate per plate;
+3. `merge.group_windows` merges overlapping windows into one candidate per plate, and a
+   candidate seen by too few windows is dropped;
 4. the reader runs once, as one batch, on a few windows of every candidate;
-5. `formats.decode` reads each candidate under the camera's formats.
+5. `formats.decode` reads each candidate under the camera's formats, if the reader
+   found its characters left to right.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .formats import combine, decode, softmax
 from .merge import Candidate, group_windows
 from .pyramid import Level, levels_for
 from .reads import DetectParams, PlateRead
-from .window import READ_W_FRAC, STRIDE, WINDOW_H, WINDOW_W
+from .window import READ_W_FRAC, WINDOW_H, WINDOW_W
 
 PRESENCE_THRESHOLD = 0.5
 # Bounds on the work a frame can cause, whatever the picture or the weights do.
@@ -135,10 +137,8 @@ class Detector:
         out: list[list[PlateRead]] = [[] for _ in frames]
         for (i, c), (p, cols) in zip(owned, dists, strict=True):
             f = frames[i]
-            r = decode(p, f.params.formats)
+            r = _reading(p, cols, f.params.formats)
             if r is None or r.confidence < f.params.min_confidence:
-                continue
-            if not left_to_right(cols, len(r.plate)):
                 continue
             ox, oy = f.offset
             h, w = f.gray.shape
@@ -176,13 +176,17 @@ class Detector:
             dists = self._read_plates([crop_views(c) for c in crops])
         reads = []
         for crop, (p, cols) in zip(crops, dists, strict=True):
-            r = decode(p, formats)
-            if r is not None and not left_to_right(cols, len(r.plate)):
-                r = None
+            r = _reading(p, cols, formats)
             h, w = crop.shape[:2]
             reads.append(None if r is None else PlateRead(
                 r.plate, r.format, round(r.confidence, 4), 1.0, (0, 0, w, h), r.char_conf, p))
         return reads
+
+
+def _reading(probs: np.ndarray, columns: np.ndarray, formats):
+    """The plate decoded under the formats, if its characters were read left to right."""
+    r = decode(probs, formats)
+    return r if r is not None and left_to_right(columns, len(r.plate)) else None
 
 
 def left_to_right(columns: np.ndarray, n: int) -> bool:
@@ -230,9 +234,8 @@ def _in_roi(c: Candidate, roi, offset) -> bool:
 
 def _seen_enough(c: Candidate, levels: list[Level]) -> bool:
     """Whether the candidate's windows are MIN_WINDOWS, or every position its level has."""
-    ch, cw = next(lv for lv in levels if lv.index == c.level).canvas
-    positions = ((ch - WINDOW_H) // STRIDE + 1) * ((cw - WINDOW_W) // STRIDE + 1)
-    return c.n_windows >= min(MIN_WINDOWS, positions)
+    level = next(lv for lv in levels if lv.index == c.level)
+    return c.n_windows >= min(MIN_WINDOWS, level.positions)
 
 
 def _window_at(gray: np.ndarray, cx: float, cy: float, scale: float) -> np.ndarray:

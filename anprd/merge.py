@@ -26,7 +26,7 @@ class Candidate:
     presence: float  # the most confident window's probability
     read_scale: float  # the scale at which the plate fills a window as in training
     n_windows: int
-    level: int = 0  # pyramid level of the most confident window
+    level: int  # pyramid level of the most confident window
 
 
 def _overlaps(w: np.ndarray) -> np.ndarray:

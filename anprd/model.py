@@ -12,7 +12,7 @@ position's character (the generator knows, so this is taught directly), and the
 position's character is read from the columns it points at. A flattened dense layer
 would have to learn every character at every place separately; this learns each glyph
 once, wherever it is: after 1,000 training steps it read 41% of the validation plates,
-where the flattened head of the weights before it read 0.6% (README, "Recognizer").
+where the flattened head of the weights before it read 0.6% (README, "Model and training").
 
 All views share their layers, so one `.keras` file holds everything:
 - `build_model()`: window (64, 128, 1) -> {"presence": (B, 1) logit, "chars": (B, 7, 37)

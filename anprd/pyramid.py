@@ -34,6 +34,12 @@ class Level:
         """Where the scaled picture starts in the canvas (top, left): it is centred."""
         return (self.canvas[0] - self.shape[0]) // 2, (self.canvas[1] - self.shape[1]) // 2
 
+    @property
+    def positions(self) -> int:
+        """How many windows the level's dense presence map has."""
+        ch, cw = self.canvas
+        return ((ch - WINDOW_H) // STRIDE + 1) * ((cw - WINDOW_W) // STRIDE + 1)
+
     def image(self, gray: np.ndarray) -> np.ndarray:
         h, w = self.shape
         interp = cv2.INTER_AREA if self.scale < 1 else cv2.INTER_LINEAR

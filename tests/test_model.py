@@ -30,9 +30,9 @@ again = load_model(path)
 a, b = model.predict(x, verbose=0), again.predict(x, verbose=0)
 same = all(np.allclose(a[k], b[k], atol=1e-5) for k in a)
 dense = np.asarray(presence_net(again)(x[:4]))[:, 0, 0, 0]
-reader = np.asarray(reader_net(again)(x[:4])["chars"])
-views = np.allclose(dense, b["presence"][:4, 0], atol=1e-4) and np.allclose(
-    reader, b["chars"][:4], atol=1e-4)
+reader = reader_net(again)(x[:4])
+views = np.allclose(dense, b["presence"][:4, 0], atol=1e-4) and all(
+    np.allclose(np.asarray(reader[k]), b[k][:4], atol=1e-4) for k in ("chars", "where"))
 big = np.asarray(presence_net(again)(np.zeros((1, 64 + 8 * 5, 128 + 8 * 3, 1), np.uint8)))
 print(first, last, same, views, big.shape)
 """

@@ -78,8 +78,9 @@ def random_plate(rng: np.random.Generator, fonts: list[Font]) -> Plate:
     return plate
 
 
-def _composite(win: np.ndarray, img: np.ndarray, alpha: np.ndarray, H: np.ndarray) -> np.ndarray:
-    size = (WINDOW_W, WINDOW_H)
+def composite(win: np.ndarray, img: np.ndarray, alpha: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """`img` warped by H over `win` (a window or a whole picture) through its `alpha`."""
+    size = (win.shape[1], win.shape[0])
     both = cv2.warpPerspective(np.dstack([img, alpha]), H, size, flags=cv2.INTER_LINEAR)
     a = both[..., 1]
     return win * (1 - a) + both[..., 0] * a
@@ -275,7 +276,7 @@ def make_sample(
             x = 0 if rng.random() < 0.5 else pw - ow
             img[:, x : x + ow] = rng.random()
             plate = replace(plate, image=img)
-        win = _composite(win, plate.image, plate.alpha, H)
+        win = composite(win, plate.image, plate.alpha, H)
         corners = cv2.perspectiveTransform(plate.corners[None], H)[0]
         if plate.centres is not None:
             centres = cv2.perspectiveTransform(plate.centres[None], H)[0]

@@ -20,7 +20,7 @@ from .backgrounds import _car, build_pool, load_photos
 from .fonts import Font, load_fonts
 from .generate import Sources
 from .render import text_line
-from .scene import _place, pose_homography, random_plate
+from .scene import _place, composite, pose_homography, random_plate
 
 SIZE = (960, 540)  # width, height
 PLATE_W = (70.0, 240.0)  # plate box widths in pixels
@@ -31,17 +31,10 @@ CAPTION_WORDS = ("ULTIMO MOMENTO", "EN VIVO", "TRANSITO", "Av. Corrientes 1234",
                  "Estacionamiento", "Salida", "Entrada 3", "Cochera", "T 18 C")
 
 
-def _paste_warped(img: np.ndarray, src: np.ndarray, alpha: np.ndarray, H: np.ndarray) -> None:
-    size = (img.shape[1], img.shape[0])
-    both = cv2.warpPerspective(np.dstack([src, alpha]), H, size, flags=cv2.INTER_LINEAR)
-    a = both[..., 1]
-    img *= 1 - a
-    img += both[..., 0] * a
-
-
-def _vehicle(rng, img: np.ndarray, fonts: list[Font], x_slot: tuple[float, float]) -> str:
-    """Draws a car with a posed plate into the slot's width; returns the plate's text."""
-    H_img, W_img = img.shape
+def _vehicle(rng, img: np.ndarray, fonts: list[Font], x_slot: tuple[float, float]
+             ) -> tuple[np.ndarray, str]:
+    """The picture with a car and its posed plate drawn in the slot's width; the plate's text."""
+    H_img = img.shape[0]
     plate = random_plate(rng, fonts)
     lo, hi = x_slot
     pw = rng.uniform(PLATE_W[0], min(PLATE_W[1], (hi - lo) / 2.2))
@@ -52,15 +45,15 @@ def _vehicle(rng, img: np.ndarray, fonts: list[Font], x_slot: tuple[float, float
     car = _car(rng, CAR_HW, fonts[0])  # drawn at a fixed size, then scaled to the slot
     x0, y0 = cx - cw / 2, cy - ch / 2
     A = np.float64([[cw / CAR_HW[1], 0, x0], [0, ch / CAR_HW[0], y0], [0, 0, 1]])
-    _paste_warped(img, car, np.ones_like(car), A)
+    img = composite(img, car, np.ones_like(car), A)
     h, w = plate.image.shape
     H = pose_homography(rng, w, h)
     pts = cv2.perspectiveTransform(plate.corners[None], H)[0]
     ratio = (pts[:, 1].max() - pts[:, 1].min()) / (pts[:, 0].max() - pts[:, 0].min())
     px = cx - pw / 2 + rng.uniform(-0.1, 0.1) * cw
     py = y0 + ch * rng.uniform(0.45, 0.75) - pw * ratio / 2
-    _paste_warped(img, plate.image, plate.alpha, _place(H, plate.corners, pw, px, py))
-    return plate.text
+    H = _place(H, plate.corners, pw, px, py)
+    return composite(img, plate.image, plate.alpha, H), plate.text
 
 
 def _caption(rng, img: np.ndarray, font: Font) -> None:
@@ -92,7 +85,8 @@ def picture(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font])
     n = int(rng.choice([0, 1, 1, 1, 2, 2, 3]))
     plates = []
     for k in range(n):  # side by side, each in its own share of the width
-        plates.append(_vehicle(rng, img, fonts, (k * W / n, (k + 1) * W / n)))
+        img, text = _vehicle(rng, img, fonts, (k * W / n, (k + 1) * W / n))
+        plates.append(text)
     if rng.random() < 0.3:
         _caption(rng, img, fonts[int(rng.integers(len(fonts)))])
     return _camera(rng, img), plates
