@@ -15,6 +15,7 @@ MIN_PLATE = MIN_FRAC * WINDOW_W  # plate widths a level sees as present, in its 
 MAX_PLATE = MAX_W_FRAC * WINDOW_W
 MARGIN = 2**0.25  # half a pyramid step of tolerance on each side of the plate range
 MAX_UPSCALE = 2.0
+SMALL_PICTURE_W = 640  # with no plate range, narrower pictures are enlarged toward this
 MIN_PLATE_ASPECT = 0.25  # height / width: plates are wider than this (Mercosur 0.33)
 
 
@@ -67,12 +68,17 @@ def levels_for(width: int, height: int, plate_width_px=None) -> list[Level]:
     """Levels of a width x height picture that can hold a plate of the given width range.
 
     With no range: every level from full size down to the last that still holds a plate
-    of the smallest present width (a plate that fills the frame). Levels smaller than the
-    window are padded to hold one (`Level.canvas`).
+    of the smallest present width (a plate that fills the frame); a picture narrower than
+    `SMALL_PICTURE_W` is first enlarged toward that width (up to 2x), since a plate in a
+    thumbnail or a low-resolution camera is usually under the window's smallest present
+    width. Levels smaller than the window are padded to hold one (`Level.canvas`).
     With one: only levels whose present-plate widths come within half a step of the range;
     pictures are enlarged (up to 2x) when plates can be narrower than 60% of a window.
     """
     k_lo, k_hi = 0, 10**6
+    if plate_width_px is None and 0 < width < SMALL_PICTURE_W:
+        k_lo = max(math.ceil(-2 * math.log2(SMALL_PICTURE_W / width)),
+                   math.ceil(-2 * math.log2(MAX_UPSCALE)))
     if plate_width_px is not None:
         wmin, wmax = plate_width_px
         # Level k sees widths MIN_PLATE / s .. MAX_PLATE / s with s = STEP ** k.

@@ -60,6 +60,17 @@ def test_small_plates_enlarge_the_picture():
     assert any(lo <= 60 <= hi for lo, hi in (lv.plate_widths() for lv in levels))
 
 
+def test_a_small_picture_is_enlarged_when_no_range_is_given():
+    # A 260 x 195 thumbnail of a car whose plate is 48 px wide: under the window's smallest
+    # present width at full size, seen once the picture is doubled.
+    levels = levels_for(260, 195)
+    assert abs(levels[0].scale - 2) < 1e-9 and levels[0].shape == (390, 520)
+    assert any(lo <= 48 <= hi for lo, hi in (lv.plate_widths() for lv in levels))
+    # From 640 px up, pictures start at full size, as before.
+    assert levels_for(640, 480)[0].scale == 1.0
+    assert levels_for(555, 381)[0].scale == 1.0  # within half a step of 640
+
+
 def _window(x, y, s=1.0, p=0.9, level=0):
     return [x, y, x + 128 / s, y + 64 / s, p, level]
 
@@ -118,7 +129,8 @@ def test_a_lone_window_is_no_plate_unless_its_level_has_no_room_for_more():
     from anprd.detector import MIN_WINDOWS, _seen_enough
 
     big = levels_for(1280, 720)[0]  # many window positions
-    tiny = levels_for(120, 60)[0]  # padded to one window: one position
+    tiny = levels_for(120, 60)[-1]  # padded to one window: one position
+    assert tiny.positions == 1
     lone = group_windows(np.array([_window(100, 100, level=big.index)], float))[0]
     assert not _seen_enough(lone, [big])
     plate = group_windows(np.array([_window(100 + 8 * k, 100, level=big.index)
