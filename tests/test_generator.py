@@ -167,6 +167,42 @@ def test_synthetic_scenes_are_labelled_for_anprd_eval_and_read(tmp_path):
     assert figures["exact"] >= 0.5, r.stdout
 
 
+@needs_weights
+def test_small_synthetic_scenes_are_read_once_enlarged(tmp_path):
+    # The same scenes shrunk to 320 x 180: plates of 30 to 70 px, under the window's
+    # smallest present width until the detector enlarges small pictures.
+    out = tmp_path / "small"
+    subprocess.run([sys.executable, "-m", "trainer", "scenes", "--count", "8", "--seed", "3",
+                    "--size", "320x180", "--out", str(out)],
+                   check=True, cwd=REPO_ROOT, capture_output=True)
+    assert cv2.imread(str(out / "scene_00000.jpg")).shape == (180, 320, 3)
+    r = subprocess.run([sys.executable, "-m", "anprd", "eval", str(out)],
+                       cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    figures = json.loads(r.stdout.strip().splitlines()[-1])
+    assert figures["exact"] >= 0.3, r.stdout
+
+
+def test_scenes_refuse_a_size_larger_than_drawn(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "trainer", "scenes", "--count", "1",
+                        "--size", "1920x1080", "--out", str(tmp_path)],
+                       cwd=REPO_ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "960x540" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_forecast_widgets_draw_digits_in_a_plate_sized_strip():
+    from trainer.fonts import load_fonts
+    from trainer.scene import _forecast_box
+
+    fonts = load_fonts()
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        bg = np.full((64, 128), 0.5, np.float32)
+        win = _forecast_box(rng, bg, fonts[0])
+        assert win.shape == (64, 128) and bg.min() == bg.max() == 0.5
+        assert np.abs(win - 0.5).max() > 0.2  # a panel was drawn on the window
+        assert -0.2 <= win.min() and win.max() <= 1.2  # the camera stage clips to 0..1
+
+
 def test_overlay_boxes_never_spell_a_plate():
     import re
 

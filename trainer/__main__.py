@@ -102,10 +102,20 @@ def cmd_sample_video(args) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be WxH, e.g. 320x180: {text!r}") from None
+    if not (0 < w <= 960 and 0 < h <= 540):
+        raise argparse.ArgumentTypeError(f"size must be within 960x540: {text!r}")
+    return w, h
+
+
 def cmd_scenes(args) -> int:
     from .scenes import write
 
-    write(args.out, args.count, args.seed, _sources(args))
+    write(args.out, args.count, args.seed, _sources(args), args.size)
     print(f"wrote {args.count} pictures and {args.out / 'labels.csv'}; "
           f"score them with: anprd eval {args.out}")
     return 0
@@ -155,6 +165,8 @@ def parser() -> argparse.ArgumentParser:
         "scenes", help="labelled synthetic scene pictures for `anprd eval`"))
     sc.add_argument("--count", type=int, default=200)
     sc.add_argument("--out", type=Path, required=True)
+    sc.add_argument("--size", type=_size, default=(960, 540), metavar="WxH",
+                    help="shrink the 960x540 pictures to this size (default 960x540)")
     sc.set_defaults(func=cmd_scenes)
 
     sv = sub.add_parser("sample-video", help="make the bundled demo video")

@@ -156,12 +156,53 @@ def _overlay_box(rng: np.random.Generator, win: np.ndarray, font: Font) -> np.nd
     return win * (1 - m) + ink * m
 
 
+def _forecast_box(rng: np.random.Generator, win: np.ndarray, font: Font) -> np.ndarray:
+    """A TV weather widget: a panel with a cloud or sun over a strip of the day's low
+    and high ("8° | 12°"). Digits in a plate-sized strip under a plate-like header are
+    what a reader most easily takes for a legacy plate."""
+    w = rng.uniform(0.35, 0.8) * WINDOW_W
+    h = w * rng.uniform(0.6, 1.1)
+    strip = h * rng.uniform(0.25, 0.45)
+    x, y = rng.uniform(-0.2 * w, WINDOW_W - 0.8 * w), rng.uniform(-0.5 * h, WINDOW_H - 0.7 * h)
+    panel, band = float(rng.uniform(0.2, 0.6)), float(rng.uniform(0.75, 1.0))
+    if rng.random() < 0.3:
+        panel, band = band, 1.0 - band
+    ink = 1.0 - band + rng.uniform(-0.15, 0.15)
+    win = win.copy()
+    x0, x1, y0, y1, ys = round(x), round(x + w), round(y), round(y + h), round(y + h - strip)
+    cv2.rectangle(win, (x0, y0), (x1, ys), panel, -1)
+    cv2.rectangle(win, (x0, ys), (x1, y1), band, -1)
+    cv2.rectangle(win, (x0, y0), (x1, y1), band, max(1, round(w * 0.02)))
+    icon = (h - strip) * 0.22
+    cx, cy = x + w * rng.uniform(0.35, 0.65), y + (h - strip) * 0.5
+    for dx, dy, r in ((-1.0, 0.3, 0.7), (0.0, -0.2, 1.0), (1.0, 0.3, 0.75)):
+        cv2.circle(win, (round(cx + dx * icon), round(cy + dy * icon)), round(r * icon), band, -1)
+    lo = int(rng.integers(-5, 30))
+    hi = lo + int(rng.integers(1, 15))
+    th = strip * rng.uniform(0.5, 0.75)
+    m, centres = text_line(font, f"{lo}  {hi} ", (WINDOW_H, WINDOW_W), round(th),
+                           rng.uniform(0.8, 1.1), 0.1, {}, (x + w / 2, ys + strip / 2), 0,
+                           max_width=w * 0.9)
+    marks = np.zeros_like(m)
+    ring = max(1.0, th * 0.15)
+    for i in (len(str(lo)), len(str(lo)) + 2 + len(str(hi))):  # the spaces after each number
+        cv2.circle(marks, (round(centres[i][0] - ring), round(ys + strip / 2 - th * 0.35)),
+                   round(ring), 1.0, max(1, round(ring * 0.5)))
+    bar = round(centres[len(str(lo)) + 1][0])
+    cv2.line(marks, (bar, round(ys + strip * 0.2)), (bar, round(y1 - strip * 0.2)), 1.0,
+             max(1, round(th * 0.1)))
+    m = np.maximum(m, marks)
+    return win * (1 - m) + ink * m
+
+
 def _not_a_plate(rng: np.random.Generator, win: np.ndarray, fonts: list[Font]) -> np.ndarray:
     """Draw text or shapes that a reader must not take for a plate."""
     font = fonts[int(rng.integers(len(fonts)))]
     kind = rng.integers(5)
     shape = (WINDOW_H, WINDOW_W)
     if kind == 4:
+        if rng.random() < 0.4:
+            return _forecast_box(rng, win, font)
         return _overlay_box(rng, win, font)
     if kind == 0:  # a caption bar, as on TV or a camera's overlay
         y0 = int(rng.integers(0, WINDOW_H - 16))

@@ -92,7 +92,10 @@ def picture(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font])
     return _camera(rng, img), plates
 
 
-def write(out: Path, count: int, seed: int, sources: Sources) -> None:
+def write(out: Path, count: int, seed: int, sources: Sources,
+          size: tuple[int, int] = SIZE) -> None:
+    """`count` pictures and their labels.csv; drawn at 960 x 540 and shrunk to `size`
+    when it is smaller, so that the same scenes measure small-picture cameras."""
     fonts = load_fonts(list(sources.font_dirs))
     rng = np.random.default_rng([seed, 7])
     pool = build_pool(rng, load_photos(list(sources.photos)), fonts, POOL)
@@ -102,6 +105,8 @@ def write(out: Path, count: int, seed: int, sources: Sources) -> None:
         w.writerow(["file", "plate"])
         for i in range(count):
             img, plates = picture(rng, pool, fonts)
+            if size != SIZE:
+                img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
             name = f"scene_{i:05d}.jpg"
             cv2.imwrite(str(out / name), img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
             for p in plates or [""]:
