@@ -9,7 +9,9 @@ Where a frame goes:
    candidate seen by too few windows is dropped;
 4. the reader runs once, as one batch, on a few windows of every candidate;
 5. `formats.decode` reads each candidate under the camera's formats, if the reader
-   found its characters left to right.
+   found its characters left to right;
+6. readings inside a much larger plate's box are dropped (`drop_nested`), then those
+   under the camera's `min_confidence`.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ MAX_CANDIDATES = 32  # most confident plates read per frame
 # texture that looked like a plate once. Fewer are asked of levels with fewer positions.
 MIN_WINDOWS = 3
 READ_BATCH = 256  # windows per reader call
+# A read whose box lies mostly (this share) inside a plate's box of at least 4 times
+# its area (twice as wide) is lettering on that plate: `drop_nested`.
+NESTED_INSIDE = 0.8
+NESTED_AREA = 4.0
 # The views read per plate: (shift in window pixels, scale factor).
 READ_VIEWS = ((0.0, 1.0), (-3.0, 1.0), (3.0, 1.0), (0.0, 0.94), (0.0, 1.06))
 
@@ -138,7 +144,7 @@ class Detector:
         for (i, c), (p, cols) in zip(owned, dists, strict=True):
             f = frames[i]
             r = _reading(p, cols, f.params.formats)
-            if r is None or r.confidence < f.params.min_confidence:
+            if r is None:
                 continue
             ox, oy = f.offset
             h, w = f.gray.shape
@@ -147,9 +153,10 @@ class Detector:
             box = (int(x1 + ox), int(y1 + oy), int(x2 + ox), int(y2 + oy))
             out[i].append(PlateRead(r.plate, r.format, round(r.confidence, 4),
                                     round(c.presence, 4), box, r.char_conf, p))
-        for reads in out:
-            reads.sort(key=lambda r: (r.box[1], r.box[0]))
-        return out
+        # A plate read with too little confidence to report still holds no other plate.
+        return [sorted((r for r in drop_nested(reads) if r.confidence >= f.params.min_confidence),
+                       key=lambda r: (r.box[1], r.box[0]))
+                for reads, f in zip(out, frames, strict=True)]
 
     def _read_plates(self, views: list[list[np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per plate, combined over its READ_VIEWS windows: the (7, 37) distribution and
@@ -181,6 +188,33 @@ class Detector:
             reads.append(None if r is None else PlateRead(
                 r.plate, r.format, round(r.confidence, 4), 1.0, (0, 0, w, h), r.char_conf, p))
         return reads
+
+
+def _area(box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def drop_nested(reads: list[PlateRead]) -> list[PlateRead]:
+    """The reads that do not lie inside a plate read at least twice as wide.
+
+    Plates do not nest: a small reading within a large plate is lettering on that
+    plate (a watermark, the country's name, a worn character's edges). The larger one
+    is kept because the presence network was taught to call a window whose plate is
+    too small for it empty, but nothing about the lettering inside a plate."""
+    keep = []
+    for r in reads:
+        inside = False
+        for q in reads:
+            if q is r or _area(q.box) < NESTED_AREA * _area(r.box):
+                continue
+            x1, y1 = max(r.box[0], q.box[0]), max(r.box[1], q.box[1])
+            x2, y2 = min(r.box[2], q.box[2]), min(r.box[3], q.box[3])
+            if _area((x1, y1, x2, y2)) >= NESTED_INSIDE * _area(r.box):
+                inside = True
+                break
+        if not inside:
+            keep.append(r)
+    return keep
 
 
 def _reading(probs: np.ndarray, columns: np.ndarray, formats):

@@ -138,3 +138,20 @@ def test_a_lone_window_is_no_plate_unless_its_level_has_no_room_for_more():
     assert _seen_enough(plate, [big])
     only = group_windows(np.array([_window(0, 0, level=tiny.index)], float))[0]
     assert _seen_enough(only, [tiny])
+
+
+def test_a_reading_inside_a_much_larger_plate_is_dropped():
+    from anprd.detector import drop_nested
+    from anprd.reads import PlateRead
+
+    def read(text, box, conf=0.9):
+        return PlateRead(text, "mercosur_ar", conf, 0.9, box, (conf,) * 7, np.zeros((7, 37)))
+
+    plate = read("AA176YX", (0, 0, 1280, 720), conf=0.6)
+    lettering = read("SSZ332", (506, 214, 643, 276), conf=0.95)  # on the plate's 7
+    beside = read("AB123CD", (1300, 300, 1420, 340))  # another car's plate, outside it
+    half_out = read("AC456EF", (1200, 600, 1400, 700))  # only partly inside
+    similar = read("AD789GH", (100, 100, 500, 220))  # inside, but not twice smaller wide
+    big = read("AE111AA", (0, 0, 600, 300))
+    assert drop_nested([plate, lettering, beside, half_out]) == [plate, beside, half_out]
+    assert drop_nested([big, similar]) == [big, similar]
