@@ -15,7 +15,7 @@ MIN_PLATE = MIN_FRAC * WINDOW_W  # plate widths a level sees as present, in its 
 MAX_PLATE = MAX_W_FRAC * WINDOW_W
 MARGIN = 2**0.25  # half a pyramid step of tolerance on each side of the plate range
 MAX_UPSCALE = 2.0
-SMALL_PICTURE_W = 640  # with no plate range, narrower pictures are enlarged toward this
+SMALL_PICTURE_W = 640  # with no plate range, pictures are enlarged up to this width
 MIN_PLATE_ASPECT = 0.25  # height / width: plates are wider than this (Mercosur 0.33)
 
 
@@ -68,10 +68,11 @@ def levels_for(width: int, height: int, plate_width_px=None) -> list[Level]:
     """Levels of a width x height picture that can hold a plate of the given width range.
 
     With no range: every level from full size down to the last that still holds a plate
-    of the smallest present width (a plate that fills the frame); a picture narrower than
-    `SMALL_PICTURE_W` is first enlarged toward that width (up to 2x), since a plate in a
-    thumbnail or a low-resolution camera is usually under the window's smallest present
-    width. Levels smaller than the window are padded to hold one (`Level.canvas`).
+    of the smallest present width (a plate that fills the frame); a small picture is
+    first enlarged by the most pyramid steps (up to two: 2x) that keep it within
+    `SMALL_PICTURE_W` wide, so from 452 px down, since a plate in a thumbnail or a
+    low-resolution camera is usually under the window's smallest present width. Levels
+    smaller than the window are padded to hold one (`Level.canvas`).
     With one: only levels whose present-plate widths come within half a step of the range;
     pictures are enlarged (up to 2x) when plates can be narrower than 60% of a window.
     """

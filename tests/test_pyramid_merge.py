@@ -66,9 +66,10 @@ def test_a_small_picture_is_enlarged_when_no_range_is_given():
     levels = levels_for(260, 195)
     assert abs(levels[0].scale - 2) < 1e-9 and levels[0].shape == (390, 520)
     assert any(lo <= 48 <= hi for lo, hi in (lv.plate_widths() for lv in levels))
-    # From 640 px up, pictures start at full size, as before.
+    # Enlarged only as far as 640 px wide: from 452 px down; wider ones start at full size.
     assert levels_for(640, 480)[0].scale == 1.0
-    assert levels_for(555, 381)[0].scale == 1.0  # within half a step of 640
+    assert levels_for(555, 381)[0].scale == 1.0
+    assert abs(levels_for(452, 339)[0].scale - 2**0.5) < 1e-9
 
 
 def _window(x, y, s=1.0, p=0.9, level=0):
