@@ -157,7 +157,7 @@ def _overlay_box(rng: np.random.Generator, win: np.ndarray, font: Font) -> np.nd
 
 
 def _forecast_box(rng: np.random.Generator, win: np.ndarray, font: Font) -> np.ndarray:
-    """A TV weather widget: a panel with a cloud or sun over a strip of the day's low
+    """A TV weather widget: a panel with a cloud over a strip of the day's low
     and high ("8° | 12°"). Digits in a plate-sized strip under a plate-like header are
     what a reader most easily takes for a legacy plate."""
     w = rng.uniform(0.35, 0.8) * WINDOW_W
