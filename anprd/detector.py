@@ -26,7 +26,7 @@ import numpy as np
 
 from . import backend as be
 from .formats import combine, decode, softmax
-from .merge import Candidate, group_windows
+from .merge import Candidate, group_windows, intersections
 from .pyramid import Level, levels_for
 from .reads import DetectParams, PlateRead
 from .window import READ_W_FRAC, WINDOW_H, WINDOW_W
@@ -190,10 +190,6 @@ class Detector:
         return reads
 
 
-def _area(box) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
-
-
 def drop_nested(reads: list[PlateRead]) -> list[PlateRead]:
     """The reads that do not lie inside a plate read at least twice as wide.
 
@@ -201,20 +197,14 @@ def drop_nested(reads: list[PlateRead]) -> list[PlateRead]:
     plate (a watermark, the country's name, a worn character's edges). The larger one
     is kept because the presence network was taught to call a window whose plate is
     too small for it empty, but nothing about the lettering inside a plate."""
-    keep = []
-    for r in reads:
-        inside = False
-        for q in reads:
-            if q is r or _area(q.box) < NESTED_AREA * _area(r.box):
-                continue
-            x1, y1 = max(r.box[0], q.box[0]), max(r.box[1], q.box[1])
-            x2, y2 = min(r.box[2], q.box[2]), min(r.box[3], q.box[3])
-            if _area((x1, y1, x2, y2)) >= NESTED_INSIDE * _area(r.box):
-                inside = True
-                break
-        if not inside:
-            keep.append(r)
-    return keep
+    if len(reads) < 2:
+        return reads
+    inter, area = intersections(np.array([r.box for r in reads]))
+    # nested[i, j]: read i lies inside read j, which is at least NESTED_AREA times larger
+    inside = inter >= NESTED_INSIDE * area[:, None]
+    nested = inside & (area[None, :] >= NESTED_AREA * area[:, None])
+    np.fill_diagonal(nested, False)
+    return [r for r, n in zip(reads, nested.any(axis=1), strict=True) if not n]
 
 
 def _reading(probs: np.ndarray, columns: np.ndarray, formats):

@@ -29,6 +29,17 @@ class Candidate:
     level: int  # pyramid level of the most confident window
 
 
+def intersections(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, n) areas shared by each pair of (n, 4+) boxes x1, y1, x2, y2, and (n,) areas."""
+    b = np.asarray(boxes, np.float64)
+    x1 = np.maximum(b[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(b[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(b[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(b[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    return inter, (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+
+
 def _overlaps(w: np.ndarray) -> np.ndarray:
     """(n, n) booleans: windows of neighbouring levels sharing at least MIN_OVERLAP of the
     smaller one's area.
@@ -36,12 +47,7 @@ def _overlaps(w: np.ndarray) -> np.ndarray:
     A window of a level far off holds something else: a frame-sized window on a small
     level would otherwise join the windows of every small plate (or text) in the frame.
     """
-    x1 = np.maximum(w[:, None, 0], w[None, :, 0])
-    y1 = np.maximum(w[:, None, 1], w[None, :, 1])
-    x2 = np.minimum(w[:, None, 2], w[None, :, 2])
-    y2 = np.minimum(w[:, None, 3], w[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = (w[:, 2] - w[:, 0]) * (w[:, 3] - w[:, 1])
+    inter, area = intersections(w)
     near = np.abs(w[:, None, 5] - w[None, :, 5]) <= MAX_LEVEL_GAP
     return near & (inter >= MIN_OVERLAP * np.minimum(area[:, None], area[None, :]))
 

@@ -16,6 +16,7 @@ MAX_PLATE = MAX_W_FRAC * WINDOW_W
 MARGIN = 2**0.25  # half a pyramid step of tolerance on each side of the plate range
 MAX_UPSCALE = 2.0
 SMALL_PICTURE_W = 640  # with no plate range, pictures are enlarged up to this width
+K_MIN = math.ceil(-2 * math.log2(MAX_UPSCALE))  # the most enlarged level's index (-2)
 MIN_PLATE_ASPECT = 0.25  # height / width: plates are wider than this (Mercosur 0.33)
 
 
@@ -76,16 +77,16 @@ def levels_for(width: int, height: int, plate_width_px=None) -> list[Level]:
     With one: only levels whose present-plate widths come within half a step of the range;
     pictures are enlarged (up to 2x) when plates can be narrower than 60% of a window.
     """
-    k_lo, k_hi = 0, 10**6
-    if plate_width_px is None and 0 < width < SMALL_PICTURE_W:
-        k_lo = max(math.ceil(-2 * math.log2(SMALL_PICTURE_W / width)),
-                   math.ceil(-2 * math.log2(MAX_UPSCALE)))
-    if plate_width_px is not None:
+    # Level k has scale s = STEP ** k, i.e. k = -2 log2(s); enlarging is bounded by K_MIN.
+    if plate_width_px is None:
+        k_lo = math.ceil(-2 * math.log2(max(1.0, SMALL_PICTURE_W / max(width, 1))))
+        k_hi = 10**6
+    else:
         wmin, wmax = plate_width_px
-        # Level k sees widths MIN_PLATE / s .. MAX_PLATE / s with s = STEP ** k.
+        # Level k sees widths MIN_PLATE / s .. MAX_PLATE / s.
         k_lo = math.ceil(-2 * math.log2(MAX_PLATE * MARGIN / wmin))
         k_hi = math.floor(-2 * math.log2(MIN_PLATE / (wmax * MARGIN)))
-        k_lo = max(k_lo, math.ceil(-2 * math.log2(MAX_UPSCALE)))
+    k_lo = max(k_lo, K_MIN)
     levels = []
     k = k_lo
     while k <= k_hi:

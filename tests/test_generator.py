@@ -168,8 +168,8 @@ def test_synthetic_scenes_are_labelled_for_anprd_eval_and_read(tmp_path):
 
 
 @needs_weights
-def test_small_synthetic_scenes_are_read_once_enlarged(tmp_path):
-    # The same scenes shrunk to 320 x 180: plates of 30 to 70 px, under the window's
+def test_small_synthetic_scenes_are_read_once_the_detector_enlarges_them(tmp_path):
+    # The same scenes shrunk to 320 x 180: plates of 23 to 80 px, mostly under the window's
     # smallest present width until the detector enlarges small pictures.
     out = tmp_path / "small"
     subprocess.run([sys.executable, "-m", "trainer", "scenes", "--count", "8", "--seed", "3",
@@ -189,7 +189,7 @@ def test_scenes_refuse_a_size_larger_than_drawn(tmp_path):
     assert r.returncode == 2 and "960x540" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_forecast_widgets_draw_digits_in_a_plate_sized_strip():
+def test_forecast_widgets_are_drawn_on_a_copy_of_the_window():
     from trainer.fonts import load_fonts
     from trainer.scene import _forecast_box
 

@@ -102,20 +102,22 @@ def cmd_sample_video(args) -> int:
     return 0
 
 
-def _size(text: str) -> tuple[int, int]:
+def _scene_size(text: str) -> tuple[int, int]:
+    from anprd.bench import parse_size
+
     try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be WxH, e.g. 320x180: {text!r}") from None
-    if not (0 < w <= 960 and 0 < h <= 540):
-        raise argparse.ArgumentTypeError(f"size must be within 960x540: {text!r}")
+        w, h = parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if w > 960 or h > 540:
+        raise argparse.ArgumentTypeError(f"size {text} is larger than the 960x540 drawn")
     return w, h
 
 
 def cmd_scenes(args) -> int:
     from .scenes import write
 
-    write(args.out, args.count, args.seed, _sources(args), args.size)
+    write(args.out, args.count, args.seed, _sources(args), args.size, args.close_ups)
     print(f"wrote {args.count} pictures and {args.out / 'labels.csv'}; "
           f"score them with: anprd eval {args.out}")
     return 0
@@ -165,8 +167,10 @@ def parser() -> argparse.ArgumentParser:
         "scenes", help="labelled synthetic scene pictures for `anprd eval`"))
     sc.add_argument("--count", type=int, default=200)
     sc.add_argument("--out", type=Path, required=True)
-    sc.add_argument("--size", type=_size, default=(960, 540), metavar="WxH",
+    sc.add_argument("--size", type=_scene_size, default=(960, 540), metavar="WxH",
                     help="shrink the 960x540 pictures to this size (default 960x540)")
+    sc.add_argument("--close-ups", action="store_true",
+                    help="one plate filling 55-95%% of each picture's width")
     sc.set_defaults(func=cmd_scenes)
 
     sv = sub.add_parser("sample-video", help="make the bundled demo video")

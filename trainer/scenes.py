@@ -92,10 +92,30 @@ def picture(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font])
     return _camera(rng, img), plates
 
 
+def close_up(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font]):
+    """One (uint8 gray picture, [plate text]) pair: a plate 55% to 95% of the picture's
+    width, slightly posed, as a phone or a news camera films it. Its own lettering must
+    not be read as more plates."""
+    bg = pool[int(rng.integers(len(pool)))]
+    img = cv2.resize(bg, SIZE, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    plate = random_plate(rng, fonts)
+    h, w = plate.image.shape
+    H = pose_homography(rng, w, h)
+    pts = cv2.perspectiveTransform(plate.corners[None], H)[0]
+    ratio = (pts[:, 1].max() - pts[:, 1].min()) / (pts[:, 0].max() - pts[:, 0].min())
+    pw = rng.uniform(0.55, 0.95) * SIZE[0]
+    px = rng.uniform(0, SIZE[0] - pw)
+    py = rng.uniform(0, max(1.0, SIZE[1] - pw * ratio))
+    img = composite(img, plate.image, plate.alpha, _place(H, plate.corners, pw, px, py))
+    return _camera(rng, img), [plate.text]
+
+
 def write(out: Path, count: int, seed: int, sources: Sources,
-          size: tuple[int, int] = SIZE) -> None:
+          size: tuple[int, int] = SIZE, close_ups: bool = False) -> None:
     """`count` pictures and their labels.csv; drawn at 960 x 540 and shrunk to `size`
-    when it is smaller, so that the same scenes measure small-picture cameras."""
+    when it is smaller, so that the same scenes measure small-picture cameras. With
+    `close_ups`, each picture is one plate filling most of it (`close_up`)."""
+    draw = close_up if close_ups else picture
     fonts = load_fonts(list(sources.font_dirs))
     rng = np.random.default_rng([seed, 7])
     pool = build_pool(rng, load_photos(list(sources.photos)), fonts, POOL)
@@ -104,7 +124,7 @@ def write(out: Path, count: int, seed: int, sources: Sources,
         w = csv.writer(fh)
         w.writerow(["file", "plate"])
         for i in range(count):
-            img, plates = picture(rng, pool, fonts)
+            img, plates = draw(rng, pool, fonts)
             if size != SIZE:
                 img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
             name = f"scene_{i:05d}.jpg"
