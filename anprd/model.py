@@ -231,11 +231,27 @@ class PlateAccuracy(keras.metrics.Metric):
         self.total.assign(0.0)
 
 
-def compile_model(model: keras.Model, learning_rate) -> keras.Model:
+PRESENCE_LAYERS = tuple(layer.name for layer in _presence_layers())
+
+
+def freeze_all_but_presence(model: keras.Model) -> keras.Model:
+    """Make only the presence head trainable: the trunk and the reader keep their
+    weights (and the batch normalisation its statistics), so every reading stays as it
+    was while the head learns new kinds of not-a-plate."""
+    for layer in model.layers:
+        layer.trainable = layer.name in PRESENCE_LAYERS
+    return model
+
+
+def compile_model(model: keras.Model, learning_rate, presence_only: bool = False) -> keras.Model:
+    """Adam on the four losses; with `presence_only`, the reading losses are still
+    reported but weigh nothing (see `freeze_all_but_presence`)."""
+    reading = 0.0 if presence_only else 1.0
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss={"presence": presence_loss, "chars": chars_loss, "columns": columns_loss,
               "where": where_loss},
+        loss_weights={"presence": 1.0, "chars": reading, "columns": reading, "where": reading},
         metrics={
             "presence": [keras.metrics.BinaryAccuracy(name="acc", threshold=0.0)],
             "chars": [PlateAccuracy()],

@@ -25,14 +25,3 @@ def shared_dir() -> Path:
 
 WEIGHTS = REPO_ROOT / "weights" / "anprd.keras"
 needs_weights = pytest.mark.skipif(not WEIGHTS.is_file(), reason="weights/anprd.keras not built")
-
-# The shipped weights are an early, under-trained model (weights/MODEL_CARD.md, issue 4):
-# tests of how well real plates are read are expected to fail until it is trained further.
-# They still run, and pass outright once a better model reaches the target.
-def reading_accuracy(ok: bool, detail: str = "") -> None:
-    """An accuracy check on real plates that the shipped model does not pass yet: it
-    reports as an expected failure, while everything else the test checks stays strict.
-    Make it a plain assert once the model reaches the target."""
-    if not ok:
-        pytest.xfail("shipped model under-trained: real-plate accuracy below target "
-                     f"(MODEL_CARD.md) {detail}".rstrip())

@@ -189,15 +189,17 @@ def test_scenes_refuse_a_size_larger_than_drawn(tmp_path):
     assert r.returncode == 2 and "960x540" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_forecast_widgets_are_drawn_on_a_copy_of_the_window():
+@pytest.mark.parametrize("widget", ["_forecast_box", "_logo_box"])
+def test_tv_widgets_are_drawn_on_a_copy_of_the_window(widget):
+    from trainer import scene
     from trainer.fonts import load_fonts
-    from trainer.scene import _forecast_box
 
+    draw = getattr(scene, widget)
     fonts = load_fonts()
     rng = np.random.default_rng(2)
     for _ in range(50):
         bg = np.full((64, 128), 0.5, np.float32)
-        win = _forecast_box(rng, bg, fonts[0])
+        win = draw(rng, bg, fonts[0])
         assert win.shape == (64, 128) and bg.min() == bg.max() == 0.5
         assert np.abs(win - 0.5).max() > 0.2  # a panel was drawn on the window
         assert -0.2 <= win.min() and win.max() <= 1.2  # the camera stage clips to 0..1

@@ -119,3 +119,36 @@ def test_init_copies_the_layers_whose_names_and_shapes_match_and_skips_the_other
     kernel = {name: model.get_layer(name).get_weights()[0] for name in ("c1", "c2")}
     assert np.array_equal(kernel["c2"], old.get_layer("c2").get_weights()[0])
     assert np.array_equal(kernel["c1"], c1_before)
+
+
+def test_presence_only_training_changes_the_presence_head_and_nothing_else(tmp_path):
+    import numpy as np
+
+    from anprd.model import PRESENCE_LAYERS, load_model
+
+    shipped = REPO_ROOT / "weights" / "anprd.keras"
+    if not shipped.exists():
+        pytest.skip("weights/anprd.keras not built")
+    out = tmp_path / "w" / "m.keras"
+    base = [sys.executable, "-m", "trainer", "train", "--out", str(out), "--batch", "8",
+            "--eval-every", "2", "--val-count", "16", "--workers", "1", "--presence-only"]
+    env = {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"}
+    r = subprocess.run(base + ["--steps", "2"], cwd=REPO_ROOT, env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 2 and "--init" in r.stderr
+    r = subprocess.run(base + ["--steps", "2", "--init", str(shipped)], cwd=REPO_ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    # A resumed presence-only run stays presence-only.
+    r = subprocess.run(base + ["--steps", "4", "--resume", str(out.parent / "m.run" /
+                                                             "checkpoint.keras")],
+                       cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    before, after = load_model(shipped), load_model(out)
+    for layer in before.layers:
+        old, new = layer.get_weights(), after.get_layer(layer.name).get_weights()
+        same = all(np.array_equal(a, b) for a, b in zip(old, new, strict=True))
+        if layer.name in PRESENCE_LAYERS:
+            assert not same, f"{layer.name} did not learn"
+        else:
+            assert same, f"{layer.name} changed in presence-only training"

@@ -76,8 +76,12 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
         workers=args.workers, eval_every=args.eval_every, val_count=args.val_count,
-        resume=args.resume, init=args.init,
+        resume=args.resume, init=args.init, presence_only=args.presence_only,
     )
+    if args.presence_only and not (args.init or args.resume):
+        print("error: --presence-only trains the presence head of trained weights: "
+              "give them with --init", file=sys.stderr)
+        return 2
     train(cfg, _sources(args))
     return 0
 
@@ -161,6 +165,9 @@ def parser() -> argparse.ArgumentParser:
                    help="go on with an interrupted run (model, optimizer, schedule, step)")
     t.add_argument("--init", type=Path, metavar="WEIGHTS",
                    help="start a new run from trained weights, e.g. weights/anprd.keras")
+    t.add_argument("--presence-only", action="store_true",
+                   help="with --init: train only the presence head (every reading stays "
+                        "the same), e.g. on new kinds of not-a-plate")
     t.set_defaults(func=cmd_train)
 
     sc = with_sources(sub.add_parser(

@@ -195,14 +195,64 @@ def _forecast_box(rng: np.random.Generator, win: np.ndarray, font: Font) -> np.n
     return win * (1 - m) + ink * m
 
 
+LOGO_WORDS = ("buenos", "dias", "noticias", "en vivo", "hoy", "la tarde", "noche", "canal",
+              "central", "todo", "mediodia", "deportes", "clima", "transito", "telefe", "tn",
+              "america", "nueve", "trece", "cronica", "info", "la", "de", "vivo", "news")
+
+
+def _logo_box(rng: np.random.Generator, win: np.ndarray, font: Font) -> np.ndarray:
+    """A TV channel's logo: a coloured panel with one or two lines of lower-case words,
+    often over a strip with the channel's name in capitals, sometimes with a diagonal
+    flash. It has a plate's size, a frame and big bright strokes, but not a plate's
+    text: lower case, few or no digits."""
+    w = rng.uniform(0.35, 0.85) * WINDOW_W
+    h = w * rng.uniform(0.45, 1.0)
+    x, y = rng.uniform(-0.2 * w, WINDOW_W - 0.8 * w), rng.uniform(-0.4 * h, WINDOW_H - 0.6 * h)
+    panel = float(rng.uniform(0.25, 0.75))
+    ink = float(np.clip(panel + rng.choice([-1, 1]) * rng.uniform(0.35, 0.7), 0, 1))
+    win = win.copy()
+    x0, x1, y0, y1 = round(x), round(x + w), round(y), round(y + h)
+    strip = h * rng.uniform(0.2, 0.3) if rng.random() < 0.6 else 0.0
+    ys = round(y + h - strip)
+    cv2.rectangle(win, (x0, y0), (x1, ys), panel, -1)
+    if rng.random() < 0.4:  # a flash of another tone across a corner
+        pts = np.array([[x + w * rng.uniform(0.5, 0.9), y + h],
+                        [x + w, y + h * rng.uniform(0.2, 0.6)], [x + w, y + h]], np.int32)
+        cv2.fillPoly(win, [pts], float(rng.uniform(0, 1)))
+    lines = int(rng.integers(1, 3))
+    words = [str(rng.choice(LOGO_WORDS)) for _ in range(lines)]
+    if rng.random() < 0.3:
+        words[0] = words[0].capitalize()
+    body = h - strip
+    th = body / lines * rng.uniform(0.35, 0.55)
+    m = np.zeros_like(win)
+    for i, word in enumerate(words):
+        cy = y + body * (i + 0.5) / lines
+        m = np.maximum(m, text_line(font, word, (WINDOW_H, WINDOW_W), max(3, round(th)),
+                                    rng.uniform(0.8, 1.2), 0.06, {}, (x + w / 2, cy), 0,
+                                    max_width=w * 0.9)[0])
+    win = win * (1 - m) + ink * m
+    if strip:
+        band = float(rng.uniform(0, 1))
+        cv2.rectangle(win, (x0, ys), (x1, y1), band, -1)
+        name = str(rng.choice(LOGO_WORDS)).upper()
+        m = text_line(font, name, (WINDOW_H, WINDOW_W), max(3, round(strip * 0.6)), 1.0, 0.08,
+                      {}, (x + w / 2, ys + strip / 2), 0, max_width=w * 0.85)[0]
+        win = win * (1 - m) + (1.0 - band) * m
+    return win
+
+
 def _not_a_plate(rng: np.random.Generator, win: np.ndarray, fonts: list[Font]) -> np.ndarray:
     """Draw text or shapes that a reader must not take for a plate."""
     font = fonts[int(rng.integers(len(fonts)))]
     kind = rng.integers(5)
     shape = (WINDOW_H, WINDOW_W)
     if kind == 4:
-        if rng.random() < 0.4:
+        box = rng.random()
+        if box < 0.3:
             return _forecast_box(rng, win, font)
+        if box < 0.6:
+            return _logo_box(rng, win, font)
         return _overlay_box(rng, win, font)
     if kind == 0:  # a caption bar, as on TV or a camera's overlay
         y0 = int(rng.integers(0, WINDOW_H - 16))
