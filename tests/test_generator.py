@@ -215,39 +215,3 @@ def test_overlay_boxes_never_spell_a_plate():
     plate = re.compile(r"^([A-Z]{3}\d{3}|[A-Z]{2}\d{3}[A-Z]{2})$")
     assert not [t for t in texts if plate.match(t.replace(" ", ""))]
     assert len(set(texts)) > 500
-
-
-def test_peeling_only_takes_ink_away_from_the_characters_it_picks():
-    from trainer.render import peel
-
-    mask = np.zeros((52, 160), np.float32)
-    centres = np.array([[20.0 + 20 * i, 30.0] for i in range(7)])
-    for cx in centres[:, 0]:
-        mask[18:42, int(cx) - 6 : int(cx) + 6] = 1.0
-    rng = np.random.default_rng(4)
-    for _ in range(30):
-        out = peel(rng, mask, centres, 26)
-        assert out.shape == mask.shape and (out <= mask).all() and out.min() >= 0
-        assert (out < mask).any()
-        changed = np.nonzero((out < mask).any(axis=0))[0]
-        touched = {int(np.argmin(np.abs(centres[:, 0] - x))) for x in changed}
-        assert 1 <= len(touched) <= 2
-
-
-def test_mercosur_watermark_covers_the_field_faintly_drawn_as_a_mask():
-    from trainer.fonts import load_fonts
-    from trainer.render import _watermark
-
-    font = load_fonts()[0]
-    m = _watermark(np.random.default_rng(1), font, (42, 160))
-    assert m.shape == (42, 160) and 0 <= m.min() and m.max() <= 1
-    assert 0.02 < (m > 0.5).mean() < 0.5  # lines of small text, not a fill
-
-
-def test_framed_figures_are_never_a_plate():
-    from trainer.scene import _few_figures
-
-    rng = np.random.default_rng(0)
-    texts = [_few_figures(rng) for _ in range(500)]
-    assert all(sum(c.isdigit() for c in t) <= 4 and not any(c.isalpha() for c in t)
-               for t in texts)

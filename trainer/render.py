@@ -161,50 +161,6 @@ def _low_freq_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int
     return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
 
 
-WATERMARK = "MERCOSUR ARGENTINA " * 3
-
-
-def _watermark(rng: np.random.Generator, small_font: Font, shape: tuple[int, int]) -> np.ndarray:
-    """Mask of the Mercosur plate's security print: lines of "MERCOSUR ARGENTINA" running
-    diagonally across the field, which shows through the characters."""
-    h, w = shape
-    big = (h * 4, w * 2)
-    th = max(3, round(h * rng.uniform(0.1, 0.16)))
-    step = round(th * rng.uniform(2.5, 4.0))
-    key = ("watermark", big, th, step)
-    m = small_font.cache.get(key)
-    if m is None:  # the unrotated lines: drawn once per font and size, then only turned
-        m = np.zeros(big, np.float32)
-        for i, y in enumerate(range(th, big[0], step)):
-            line = label_mask(small_font, WATERMARK, big, th, 0.1,
-                              (big[1] / 2 + (i % 2) * th * 2, y))
-            m = np.maximum(m, line)
-        m.flags.writeable = False
-        small_font.cache[key] = m
-    rot = cv2.getRotationMatrix2D((big[1] / 2, big[0] / 2),
-                                  float(rng.uniform(25, 60) * rng.choice([-1, 1])), 1.0)
-    rot[:, 2] += (w / 2 - big[1] / 2, h / 2 - big[0] / 2)
-    return cv2.warpAffine(m, rot, (w, h))
-
-
-def peel(rng: np.random.Generator, mask: np.ndarray, centres: np.ndarray,
-         char_h: float) -> np.ndarray:
-    """The characters' mask with the reflective film peeled off one or two of them:
-    patches of their ink gone, the way the defective plates of 2023 wore."""
-    out = mask.copy()
-    for i in rng.choice(len(centres), size=int(rng.integers(1, 3)), replace=False):
-        cx, cy = centres[i]
-        blob = np.zeros_like(mask)
-        for _ in range(int(rng.integers(1, 3))):  # small patches: still legible
-            centre = (round(cx + rng.uniform(-0.2, 0.2) * char_h),
-                      round(cy + rng.uniform(-0.4, 0.4) * char_h))
-            axes = (max(1, round(char_h * rng.uniform(0.05, 0.15))),
-                    max(1, round(char_h * rng.uniform(0.05, 0.2))))
-            cv2.ellipse(blob, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1)
-        out = out * (1 - blob * rng.uniform(0.5, 0.9))
-    return out
-
-
 def render_mercosur(
     rng: np.random.Generator, font: Font, small_font: Font, text: str | None = None
 ) -> Plate:
@@ -244,13 +200,7 @@ def render_mercosur(
         font, text, (h, w), char_h, wf, rng.uniform(0.04, 0.12), {2: gap, 5: gap},
         (w / 2 + rng.uniform(-3, 3), cy), stroke, max_width=w * rng.uniform(0.8, 0.92),
     )
-    if rng.random() < 0.1:
-        mask = peel(rng, mask, centres, char_h)
     img = img * (1 - mask) + ink * mask
-    if rng.random() < 0.3:  # the security print, lighter on the ink, darker on the field
-        wm = _watermark(rng, small_font, (h - band_h, w))
-        strength = rng.uniform(0.05, 0.3)
-        img[band_h:] += strength * wm * np.where(mask[band_h:] > 0.5, 1.0, -0.4)
     border = rng.uniform(0.0, 0.35)
     th = int(rng.integers(1, 3))
     cv2.rectangle(img, (0, 0), (w - 1, h - 1), float(border), th)

@@ -141,18 +141,6 @@ def _overlay_text(rng: np.random.Generator) -> str:
                            "T: 18.5", "-2.1", "12/05", "5:40"]))
 
 
-def _few_figures(rng: np.random.Generator) -> str:
-    """One to four figures as a framed box shows them (a temperature, a score, a lane's
-    number): digits in a plate-like frame, but never a plate's six or seven characters."""
-    n = str(rng.integers(0, 10 ** int(rng.integers(1, 3))))
-    kind = rng.integers(4)
-    if kind == 0:
-        return n
-    if kind == 1:
-        return f"{n}  {rng.integers(0, 100)}"  # two figures side by side: "8  12"
-    return f"{n}{'-/'[kind - 2]}{rng.integers(0, 10)}"
-
-
 def _overlay_box(rng: np.random.Generator, win: np.ndarray, font: Font) -> np.ndarray:
     """A plate-sized box of overlay text, light on dark or dark on light, like a plate."""
     w = rng.uniform(0.45, 0.85) * WINDOW_W
@@ -295,9 +283,8 @@ def _not_a_plate(rng: np.random.Generator, win: np.ndarray, fonts: list[Font]) -
         cv2.rectangle(win, p1, p2, float(rng.random()), 1)
         if rng.random() < 0.6:
             words = ["Ford", "Honda", "TAXI", "sale", "venta", "Tel.", "www", "POLICIA", "abc"]
-            word = str(rng.choice(words)) if rng.random() < 0.6 else _few_figures(rng)
-            m = text_line(font, word, shape, round(h * rng.uniform(0.3, 0.6)),
-                          1.0, 0.1, {}, (x + w / 2, y + h / 2), 0, max_width=w * 0.9)[0]
+            m = text_line(font, str(rng.choice(words)), shape, round(h * rng.uniform(0.3, 0.6)),
+                          1.0, 0.1, {}, (x + w / 2, y + h / 2), 0)[0]
             win = win * (1 - m) + float(rng.random()) * m
         return win
     # shop sign or sticker: random words, mixed case
