@@ -244,8 +244,9 @@ def freeze_all_but_presence(model: keras.Model) -> keras.Model:
 
 
 def compile_model(model: keras.Model, learning_rate, presence_only: bool = False) -> keras.Model:
-    """Adam on the four losses; with `presence_only`, the reading losses are still
-    reported but weigh nothing (see `freeze_all_but_presence`)."""
+    """Adam on the four losses. With `presence_only` the reading losses weigh nothing
+    (the reading metrics are still computed, and show that reading did not change); use
+    it with `freeze_all_but_presence`."""
     reading = 0.0 if presence_only else 1.0
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
