@@ -18,6 +18,11 @@ MIN_OVERLAP = 0.25  # share of the smaller window two windows must share to join
 # neighbours; the network's presence is looser by about one level on either side.
 MAX_LEVEL_GAP = 2
 TRIM = 0.2  # quantile of the window edges taken as the group's box
+# Only windows within this many levels of the group's most confident one shape its box
+# and reading scale (and count as its windows): farther ones join the group, so that
+# they make no candidate of their own, but saw something of another size (on a close-up
+# plate, the band's lettering at twice the scale).
+SHAPE_LEVELS = 1
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ def group_windows(windows: np.ndarray) -> list[Candidate]:
     for idx in _clusters(windows):
         g = windows[idx]
         g = g[np.argsort(-g[:, 4])]
+        g = g[np.abs(g[:, 5] - g[0, 5]) <= SHAPE_LEVELS]
         x1, y1 = np.quantile(g[:, 0], 1 - TRIM), np.quantile(g[:, 1], 1 - TRIM)
         x2, y2 = np.quantile(g[:, 2], TRIM), np.quantile(g[:, 3], TRIM)
         if x2 - x1 < 4 or y2 - y1 < 4:  # inconsistent group: fall back to its best window

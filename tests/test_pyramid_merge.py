@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from anprd.merge import group_windows
 from anprd.pyramid import MAX_PLATE, MIN_PLATE, MIN_PLATE_ASPECT, levels_for
@@ -93,6 +94,20 @@ def test_overlapping_windows_merge_into_one_box_around_the_plate():
     assert 184 <= x1 <= 200 and 290 <= x2 <= 306
     assert 84 <= y1 <= 100 and 130 <= y2 <= 146
     assert big.presence == 0.9 and big.n_windows == len(rows) - 1
+
+
+def test_windows_two_levels_off_join_the_group_but_do_not_shape_its_box():
+    # A close-up plate at x 260..1060, y 230..480 seen at level 6 (scale 1/8), and the
+    # lettering of its top band seen as a plate at level 4 (scale 1/4), twice as large.
+    s6, s4 = 2 ** -3, 2 ** -2
+    rows = [_window(x, y, s=s6, p=0.95, level=6) for x in (128, 192, 256) for y in (0, 64)]
+    rows += [_window(x, 0, s=s4, p=0.7, level=4) for x in (320, 352, 384, 448)]
+    cands = group_windows(np.array(rows, float))
+    assert len(cands) == 1  # the band's windows make no candidate of their own
+    c = cands[0]
+    x1, y1, x2, y2 = c.box
+    assert y1 <= 230 and y2 >= 480 and x1 <= 260 and x2 >= 1060  # the whole plate
+    assert c.read_scale == pytest.approx(s6) and c.n_windows == 6
 
 
 def test_no_windows_no_candidates():
