@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .window import WINDOW_W
+from .window import MIN_FRAC, WINDOW_W
 
 MIN_OVERLAP = 0.25  # share of the smaller window two windows must share to join a group
 # And their pyramid levels may differ by at most this. A level sees plate widths in a
@@ -23,6 +23,9 @@ TRIM = 0.2  # quantile of the window edges taken as the group's box
 # they make no candidate of their own, but saw something of another size (on a close-up
 # plate, the band's lettering at twice the scale).
 SHAPE_LEVELS = 1
+# And only those that share with it a part that could hold a plate it calls present:
+# the plate lies in both. This bounds how flat such a plate's box can be.
+PLATE_ASPECT = 4.0  # wider than any plate's bounding box, posed as the generator poses it
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,17 @@ def _clusters(windows: np.ndarray) -> list[np.ndarray]:
     return groups
 
 
+def _can_share_a_plate(g: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """Which windows share with the best one a part that could hold a plate it calls
+    present (60% of its width, and a plate's height for that width; or 60% of its
+    height): a plate lies wholly inside every window that sees it."""
+    ix = np.minimum(g[:, 2], best[2]) - np.maximum(g[:, 0], best[0])
+    iy = np.minimum(g[:, 3], best[3]) - np.maximum(g[:, 1], best[1])
+    w_min = MIN_FRAC * (best[2] - best[0])
+    h_min = MIN_FRAC * (best[3] - best[1])
+    return ((ix >= w_min) & (iy >= w_min / PLATE_ASPECT)) | ((iy >= h_min) & (ix >= h_min))
+
+
 def _inside(point: tuple[float, float], box) -> bool:
     return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
 
@@ -88,6 +102,7 @@ def group_windows(windows: np.ndarray) -> list[Candidate]:
         g = windows[idx]
         g = g[np.argsort(-g[:, 4])]
         g = g[np.abs(g[:, 5] - g[0, 5]) <= SHAPE_LEVELS]
+        g = g[_can_share_a_plate(g, g[0])]
         x1, y1 = np.quantile(g[:, 0], 1 - TRIM), np.quantile(g[:, 1], 1 - TRIM)
         x2, y2 = np.quantile(g[:, 2], TRIM), np.quantile(g[:, 3], TRIM)
         if x2 - x1 < 4 or y2 - y1 < 4:  # inconsistent group: fall back to its best window

@@ -110,6 +110,21 @@ def test_windows_two_levels_off_join_the_group_but_do_not_shape_its_box():
     assert c.read_scale == pytest.approx(s6) and c.n_windows == 6
 
 
+def test_windows_that_cannot_hold_the_same_plate_as_the_best_do_not_shape_its_box():
+    # A plate at x 585..890, y 795..890 seen by windows of level 3 (scale 2^-1.5), the
+    # best one at y 724, and windows of level 2 (scale 1/2) just above it, on a grille,
+    # that overlap the best window by a strip too thin for any plate it sees (44 px
+    # tall, where a plate 217 px wide or more is at least 54 px tall).
+    s3, s2 = 2 ** -1.5, 0.5
+    rows = [_window(566, 724, s=s3, p=0.99, level=3)]
+    rows += [_window(x, y, s=s3, p=0.9, level=3) for x in (543, 566) for y in (747, 792)]
+    rows += [_window(x, 640, s=s2, p=0.95, level=2) for x in (608, 624, 640, 656, 672)]
+    cands = group_windows(np.array(rows, float))
+    assert len(cands) == 1
+    x1, y1, x2, y2 = cands[0].box
+    assert y1 <= 795 and y2 >= 890 and x1 <= 600 and x2 >= 880  # the plate, not the strip
+
+
 def test_no_windows_no_candidates():
     assert group_windows(np.zeros((0, 6))) == []
 
