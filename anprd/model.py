@@ -234,19 +234,16 @@ class PlateAccuracy(keras.metrics.Metric):
 PRESENCE_LAYERS = tuple(layer.name for layer in _presence_layers())
 
 
-def freeze_all_but_presence(model: keras.Model) -> keras.Model:
-    """Make only the presence head trainable: the trunk and the reader keep their
-    weights (and the batch normalisation its statistics), so every reading stays as it
-    was while the head learns new kinds of not-a-plate."""
-    for layer in model.layers:
-        layer.trainable = layer.name in PRESENCE_LAYERS
-    return model
-
-
 def compile_model(model: keras.Model, learning_rate, presence_only: bool = False) -> keras.Model:
-    """Adam on the four losses. With `presence_only` the reading losses weigh nothing
-    (the reading metrics are still computed, and show that reading did not change); use
-    it with `freeze_all_but_presence`."""
+    """Adam on the four losses.
+
+    With `presence_only`, only the presence head is trainable: the trunk and the reader
+    keep their weights (and the batch normalisation its statistics), so every reading
+    stays as it was while the head learns new kinds of not-a-plate. The reading losses
+    then weigh nothing, so the logged loss is the presence head's; the reading metrics
+    are still computed, and show that reading did not change."""
+    for layer in model.layers:
+        layer.trainable = not presence_only or layer.name in PRESENCE_LAYERS
     reading = 0.0 if presence_only else 1.0
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),

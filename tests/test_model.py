@@ -139,10 +139,14 @@ def test_presence_only_training_changes_the_presence_head_and_nothing_else(tmp_p
     r = subprocess.run(base + ["--steps", "2", "--init", str(shipped)], cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
-    # A resumed presence-only run stays presence-only, without being told again.
-    r = subprocess.run(base[:-1] + ["--steps", "4", "--resume", str(out.parent / "m.run" /
-                                                                 "checkpoint.keras")],
-                       cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    # A resumed presence-only run stays presence-only, without being told again; being
+    # told is refused, since a resume always goes on as its checkpoint's run was.
+    resume = ["--steps", "4", "--resume", str(out.parent / "m.run" / "checkpoint.keras")]
+    r = subprocess.run(base + resume, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 2 and "--resume" in r.stderr
+    r = subprocess.run(base[:-1] + resume, cwd=REPO_ROOT, env=env, capture_output=True,
+                       text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     before, after = load_model(shipped), load_model(out)
     for layer in before.layers:

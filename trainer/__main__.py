@@ -73,15 +73,16 @@ def cmd_train(args) -> int:
         if path and not path.is_file():
             print(f"error: {what} not found: {path}", file=sys.stderr)
             return 2
+    # A resumed run goes on as its checkpoint was compiled, presence-only or not.
+    if args.presence_only and (args.resume or not args.init):
+        print("error: --presence-only starts a new run from trained weights: give them "
+              "with --init (a --resume goes on as the checkpoint's run was)", file=sys.stderr)
+        return 2
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
         workers=args.workers, eval_every=args.eval_every, val_count=args.val_count,
         resume=args.resume, init=args.init, presence_only=args.presence_only,
     )
-    if args.presence_only and not (args.init or args.resume):
-        print("error: --presence-only trains the presence head of trained weights: "
-              "give them with --init", file=sys.stderr)
-        return 2
     train(cfg, _sources(args))
     return 0
 

@@ -55,6 +55,15 @@ def pose_homography(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     return cv2.getPerspectiveTransform(src, dst)
 
 
+def posed(rng: np.random.Generator, plate: Plate) -> tuple[np.ndarray, float]:
+    """A random 3D pose of the flat plate (`pose_homography`) and the height / width
+    ratio of its posed corners' box, to size and place it with `_place`."""
+    h, w = plate.image.shape
+    H = pose_homography(rng, w, h)
+    pts = cv2.perspectiveTransform(plate.corners[None], H)[0]
+    return H, (pts[:, 1].max() - pts[:, 1].min()) / (pts[:, 0].max() - pts[:, 0].min())
+
+
 def _place(H: np.ndarray, corners: np.ndarray, width: float, x0: float, y0: float) -> np.ndarray:
     """Scale and move H so that the plate corners' box has `width` and its corner at x0, y0."""
     pts = cv2.perspectiveTransform(corners[None], H)[0]
@@ -353,11 +362,8 @@ def make_sample(
         win = _not_a_plate(rng, win, fonts)
     if kind != "none":
         plate = plate_source()
-        h, w = plate.image.shape
-        H = pose_homography(rng, w, h)
+        H, ratio = posed(rng, plate)
         width, inside = _sizes(rng, kind)
-        pts = cv2.perspectiveTransform(plate.corners[None], H)[0]
-        ratio = (pts[:, 1].max() - pts[:, 1].min()) / (pts[:, 0].max() - pts[:, 0].min())
         x0, y0 = _position(rng, width, width * ratio, inside, kind)
         H = _place(H, plate.corners, width, x0, y0)
         if rng.random() < 0.1:  # partial occlusion of the plate's edge by a small object

@@ -20,7 +20,7 @@ from .backgrounds import _car, build_pool, load_photos
 from .fonts import Font, load_fonts
 from .generate import Sources
 from .render import text_line
-from .scene import _place, composite, pose_homography, random_plate
+from .scene import _place, composite, posed, random_plate
 
 SIZE = (960, 540)  # width, height
 PLATE_W = (70.0, 240.0)  # plate box widths in pixels
@@ -46,10 +46,7 @@ def _vehicle(rng, img: np.ndarray, fonts: list[Font], x_slot: tuple[float, float
     x0, y0 = cx - cw / 2, cy - ch / 2
     A = np.float64([[cw / CAR_HW[1], 0, x0], [0, ch / CAR_HW[0], y0], [0, 0, 1]])
     img = composite(img, car, np.ones_like(car), A)
-    h, w = plate.image.shape
-    H = pose_homography(rng, w, h)
-    pts = cv2.perspectiveTransform(plate.corners[None], H)[0]
-    ratio = (pts[:, 1].max() - pts[:, 1].min()) / (pts[:, 0].max() - pts[:, 0].min())
+    H, ratio = posed(rng, plate)
     px = cx - pw / 2 + rng.uniform(-0.1, 0.1) * cw
     py = y0 + ch * rng.uniform(0.45, 0.75) - pw * ratio / 2
     H = _place(H, plate.corners, pw, px, py)
@@ -77,11 +74,16 @@ def _camera(rng, img: np.ndarray) -> np.ndarray:
     return np.clip(img * 255, 0, 255).astype(np.uint8)
 
 
+def _background(rng: np.random.Generator, pool: list[np.ndarray]) -> np.ndarray:
+    """A pool picture stretched to the scene's size, as float32."""
+    bg = pool[int(rng.integers(len(pool)))]
+    return cv2.resize(bg, SIZE, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+
+
 def picture(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font]):
     """One (uint8 gray picture, plate texts) pair."""
     W, H = SIZE
-    bg = pool[int(rng.integers(len(pool)))]
-    img = cv2.resize(bg, SIZE, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    img = _background(rng, pool)
     n = int(rng.choice([0, 1, 1, 1, 2, 2, 3]))
     plates = []
     for k in range(n):  # side by side, each in its own share of the width
@@ -96,13 +98,9 @@ def close_up(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font]
     """One (uint8 gray picture, [plate text]) pair: a plate 55% to 95% of the picture's
     width, slightly posed, as a phone or a news camera films it. Its own lettering must
     not be read as more plates."""
-    bg = pool[int(rng.integers(len(pool)))]
-    img = cv2.resize(bg, SIZE, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    img = _background(rng, pool)
     plate = random_plate(rng, fonts)
-    h, w = plate.image.shape
-    H = pose_homography(rng, w, h)
-    pts = cv2.perspectiveTransform(plate.corners[None], H)[0]
-    ratio = (pts[:, 1].max() - pts[:, 1].min()) / (pts[:, 0].max() - pts[:, 0].min())
+    H, ratio = posed(rng, plate)
     pw = rng.uniform(0.55, 0.95) * SIZE[0]
     px = rng.uniform(0, SIZE[0] - pw)
     py = rng.uniform(0, max(1.0, SIZE[1] - pw * ratio))

@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from anprd.model import CUSTOM_OBJECTS, build_model, compile_model, freeze_all_but_presence
+from anprd.model import CUSTOM_OBJECTS, build_model, compile_model
 
 from .evaluate import figures, predict
 from .generate import CHUNK, ChunkMaker, Sources, to_arrays
@@ -35,7 +35,7 @@ class TrainConfig:
     val_count: int = 2048
     resume: Path | None = None
     init: Path | None = None  # start from these weights (e.g. the shipped ones), new schedule
-    presence_only: bool = False  # train only the presence head (needs `init`)
+    presence_only: bool = False  # a new run from `init` training only the presence head
 
 
 def _run_dir(out: Path) -> Path:
@@ -185,10 +185,7 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
         print(f"resuming from {cfg.resume} at step {initial_epoch * cfg.eval_every}")
         _fit_schedule(model.optimizer, cfg.steps)
     else:
-        model = build_model()
-        if cfg.presence_only:
-            freeze_all_but_presence(model)
-        model = compile_model(model, _schedule(cfg), cfg.presence_only)
+        model = compile_model(build_model(), _schedule(cfg), cfg.presence_only)
         if cfg.init:
             taken = init_from(model, cfg.init)
             print(f"starting from the weights of {cfg.init} ({len(taken)} layers: "
