@@ -288,10 +288,18 @@ def _views(gray: np.ndarray, cx: float, cy: float, scale: float) -> list[np.ndar
 
 
 def crop_views(crop: np.ndarray) -> list[np.ndarray]:
-    """A tight plate crop placed centred in windows, at READ_W_FRAC of their width."""
+    """A tight plate crop placed centred in windows, at READ_W_FRAC of their width, on
+    a flat field of its edge's median grey.
+
+    Replicating the crop's edge instead smears a character or a frame that touches it
+    into streaks the reader never saw in training (1.5 points fewer synthetic crops read)."""
     g = _gray(crop)
     h, w = g.shape
     scale = READ_W_FRAC * WINDOW_W / w
     if h * scale > 0.8 * WINDOW_H:  # a tall crop (two-line plate): fit its height instead
         scale = 0.8 * WINDOW_H / h
-    return _views(g, w / 2, h / 2, scale)
+    edge = np.concatenate([g[:2].ravel(), g[-2:].ravel(), g[:, :2].ravel(), g[:, -2:].ravel()])
+    pad = max(h, w)
+    field = cv2.copyMakeBorder(g, pad, pad, pad, pad, cv2.BORDER_CONSTANT,
+                               value=float(np.median(edge)))
+    return _views(field, pad + w / 2, pad + h / 2, scale)

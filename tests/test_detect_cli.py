@@ -75,6 +75,23 @@ def test_eval_on_small_real_pictures(tmp_path):
     assert summary["right"] + summary["missed"] == summary["n"]
 
 
+@needs_weights
+def test_eval_crops_reads_a_tight_crop_of_a_plate_and_reports_per_format(tmp_path):
+    import cv2
+
+    scene = cv2.imread(str(REPO_ROOT / "samples" / "scene.jpg"))
+    r = run("detect", REPO_ROOT / "samples" / "scene.jpg", "--json")
+    (plate,) = json.loads(r.stdout)["plates"]
+    x1, y1, x2, y2 = plate["box"]
+    cv2.imwrite(str(tmp_path / "tight.png"), scene[y1:y2, x1:x2])
+    (tmp_path / "labels.csv").write_text(f"file,plate\ntight.png,{plate['plate']}\n")
+    r = run("eval", tmp_path, "--crops")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert (summary["exact"], summary["n"]) == (1.0, 1)
+    assert summary["mercosur_ar"] == {"exact": 1.0, "right": 1, "n": 1}
+
+
 def test_missing_weights_and_labels_are_clear_errors(tmp_path):
     r = run("detect", REPO_ROOT / "samples" / "scene.jpg", "--weights", tmp_path / "no.keras")
     assert r.returncode == 2 and "weights file not found" in r.stderr
