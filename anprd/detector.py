@@ -262,8 +262,10 @@ def _seen_enough(c: Candidate, levels: list[Level]) -> bool:
     return c.n_windows >= min(MIN_WINDOWS, level.positions)
 
 
-def _window_at(gray: np.ndarray, cx: float, cy: float, scale: float) -> np.ndarray:
-    """The 128 x 64 window centred at (cx, cy) of the picture scaled by `scale`."""
+def _window_at(gray: np.ndarray, cx: float, cy: float, scale: float,
+               fill: float | None = None) -> np.ndarray:
+    """The 128 x 64 window centred at (cx, cy) of the picture scaled by `scale`; past the
+    picture's edge, its edge pixels repeated, or the grey `fill` when one is given."""
     if scale < 1:  # smooth before sampling down, as the pyramid's INTER_AREA does
         sigma = 0.5 / scale
         r = int(3 * sigma) + 1
@@ -276,15 +278,17 @@ def _window_at(gray: np.ndarray, cx: float, cy: float, scale: float) -> np.ndarr
             cx, cy = cx - max(0, x0 - r), cy - max(0, y0 - r)
             gray = patch
     m = np.float32([[scale, 0, WINDOW_W / 2 - scale * cx], [0, scale, WINDOW_H / 2 - scale * cy]])
+    border = cv2.BORDER_REPLICATE if fill is None else cv2.BORDER_CONSTANT
     return cv2.warpAffine(gray, m, (WINDOW_W, WINDOW_H), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+                          borderMode=border, borderValue=0.0 if fill is None else fill)
 
 
-def _views(gray: np.ndarray, cx: float, cy: float, scale: float) -> list[np.ndarray]:
+def _views(gray: np.ndarray, cx: float, cy: float, scale: float,
+           fill: float | None = None) -> list[np.ndarray]:
     """Windows to read a plate centred at (cx, cy) from: at the scale where it fills the
     window as the reader was trained on most, shifted a little and scaled a little; the
     reads of all of them are combined."""
-    return [_window_at(gray, cx + dx / scale, cy, scale * f) for dx, f in READ_VIEWS]
+    return [_window_at(gray, cx + dx / scale, cy, scale * f, fill) for dx, f in READ_VIEWS]
 
 
 def crop_views(crop: np.ndarray) -> list[np.ndarray]:
@@ -292,14 +296,11 @@ def crop_views(crop: np.ndarray) -> list[np.ndarray]:
     a flat field of its edge's median grey.
 
     Replicating the crop's edge instead smears a character or a frame that touches it
-    into streaks the reader never saw in training (1.5 points fewer synthetic crops read)."""
+    into streaks the reader never saw in training (2 points fewer synthetic crops read)."""
     g = _gray(crop)
     h, w = g.shape
     scale = READ_W_FRAC * WINDOW_W / w
     if h * scale > 0.8 * WINDOW_H:  # a tall crop (two-line plate): fit its height instead
         scale = 0.8 * WINDOW_H / h
     edge = np.concatenate([g[:2].ravel(), g[-2:].ravel(), g[:, :2].ravel(), g[:, -2:].ravel()])
-    pad = max(h, w)
-    field = cv2.copyMakeBorder(g, pad, pad, pad, pad, cv2.BORDER_CONSTANT,
-                               value=float(np.median(edge)))
-    return _views(field, pad + w / 2, pad + h / 2, scale)
+    return _views(g, w / 2, h / 2, scale, fill=float(np.median(edge)))

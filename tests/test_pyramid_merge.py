@@ -186,3 +186,14 @@ def test_a_reading_inside_a_much_larger_plate_is_dropped():
     big = read("AE111AA", (0, 0, 600, 300))
     assert drop_nested([plate, lettering, beside, half_out]) == [plate, beside, half_out]
     assert drop_nested([big, similar]) == [big, similar]
+
+
+def test_a_crop_is_read_on_a_flat_field_of_its_edge_grey_not_its_edge_smeared():
+    from anprd.detector import crop_views
+
+    crop = np.full((40, 120), 200, np.uint8)  # a light plate...
+    crop[8:32, 0:6] = 20  # ...whose first character touches the crop's left edge
+    for win in crop_views(crop):
+        assert win.shape == (64, 128)
+        left = win[20:44, :8]  # beside the crop: the field, not the character stretched out
+        assert np.all(np.abs(left.astype(int) - 200) <= 1)
