@@ -97,9 +97,6 @@ def load_font(path: Path) -> Font:
 
 
 def load_fonts(extra_dirs: list[str | Path] = ()) -> list[Font]:
-    """The font files' fonts and the built-in stroke family of the legacy plates."""
-    from .stroke_font import stroke_fonts  # it builds on this module's Font
-
     fonts = []
     for p in find_font_files(extra_dirs):
         try:
@@ -109,7 +106,7 @@ def load_fonts(extra_dirs: list[str | Path] = ()) -> list[Font]:
                 raise
     if not fonts:
         raise FontError("no usable plate font found")
-    return fonts + stroke_fonts()
+    return fonts
 
 
 def scaled_glyph(font: Font, ch: str, height: int, width_factor: float) -> np.ndarray:

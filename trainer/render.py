@@ -246,7 +246,7 @@ def render_legacy(
     if rng.random() < 0.25:  # embossed characters worn to their edges: outlines
         mask = mask - rng.uniform(0.3, 0.8) * cv2.erode(mask, np.ones((3, 3), np.uint8))
     if sep < 0.5:  # a dot or dash between letters and digits, as on many real plates
-        x3 = (centres[2, 0] + centres[3, 0]) / 2 + rng.uniform(-0.05, 0.05) * char_h
+        x3 = w / 2 + (rng.uniform(-0.2, 0.2)) * char_h
         y = round(h * 0.58)
         if sep < 0.25:
             cv2.circle(mask, (round(x3), y), max(1, char_h // 12), 1.0, -1)

@@ -17,7 +17,6 @@ from anprd.window import MAX_W_FRAC, MIN_FRAC, WINDOW_H, WINDOW_W, plate_present
 from .backgrounds import cut_window
 from .fonts import OTHER_CHARS, PLATE_CHARS, Font
 from .render import Plate, render_legacy, render_mercosur, text_line, weather, with_frame
-from .stroke_font import STROKE_FONT_NAMES
 
 MIN_W = MIN_FRAC * WINDOW_W
 MAX_W = MAX_W_FRAC * WINDOW_W
@@ -81,9 +80,6 @@ def random_plate(rng: np.random.Generator, fonts: list[Font]) -> Plate:
     if rng.random() < 0.55:
         plate = render_mercosur(rng, font, small)
     else:
-        strokes = [f for f in fonts if f.name in STROKE_FONT_NAMES]
-        if strokes and rng.random() < 0.25:  # the legacy plates' own lettering, more often
-            font = strokes[int(rng.integers(len(strokes)))]
         plate = render_legacy(rng, font, small)
     plate = weather(rng, plate)
     if rng.random() < 0.35:
