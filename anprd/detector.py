@@ -296,7 +296,7 @@ def crop_views(crop: np.ndarray) -> list[np.ndarray]:
     a flat field of its edge's median grey.
 
     Replicating the crop's edge instead smears a character or a frame that touches it
-    into streaks the reader never saw in training (2 points fewer synthetic crops read)."""
+    into streaks the reader never saw in training (`trainer scenes --crops`: fewer read)."""
     g = _gray(crop)
     h, w = g.shape
     scale = READ_W_FRAC * WINDOW_W / w

@@ -182,6 +182,26 @@ def test_small_synthetic_scenes_are_read_once_the_detector_enlarges_them(tmp_pat
     assert figures["exact"] >= 0.3, r.stdout
 
 
+@needs_weights
+def test_synthetic_crops_are_labelled_for_anprd_eval_crops_and_read(tmp_path):
+    out = tmp_path / "crops"
+    subprocess.run([sys.executable, "-m", "trainer", "scenes", "--crops", "--count", "20",
+                    "--seed", "3", "--out", str(out)], check=True, cwd=REPO_ROOT,
+                   capture_output=True)
+    with (out / "labels.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["file"] for r in rows] == [f"crop_{i:05d}.png" for i in range(20)]
+    assert all(len(r["plate"]) in (6, 7) for r in rows)
+    for r in rows:  # tight: a plate present in its window is over 60% of a side of it
+        h, w = cv2.imread(str(out / r["file"]), cv2.IMREAD_GRAYSCALE).shape
+        assert w > 0.5 * WINDOW_W or h > 0.5 * WINDOW_H
+        assert w <= WINDOW_W and h <= WINDOW_H
+    r = subprocess.run([sys.executable, "-m", "anprd", "eval", "--crops", str(out)],
+                       cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    figures = json.loads(r.stdout.strip().splitlines()[-1])
+    assert figures["n"] == 20 and figures["exact"] >= 0.5, r.stdout
+
+
 def test_scenes_refuse_a_size_larger_than_drawn(tmp_path):
     r = subprocess.run([sys.executable, "-m", "trainer", "scenes", "--count", "1",
                         "--size", "1920x1080", "--out", str(tmp_path)],

@@ -120,8 +120,13 @@ def _scene_size(text: str) -> tuple[int, int]:
 
 
 def cmd_scenes(args) -> int:
-    from .scenes import write
+    from .scenes import write, write_crops
 
+    if args.crops:
+        write_crops(args.out, args.count, args.seed, _sources(args))
+        print(f"wrote {args.count} crops and {args.out / 'labels.csv'}; "
+              f"score them with: anprd eval --crops {args.out}")
+        return 0
     write(args.out, args.count, args.seed, _sources(args), args.size, args.close_ups)
     print(f"wrote {args.count} pictures and {args.out / 'labels.csv'}; "
           f"score them with: anprd eval {args.out}")
@@ -177,8 +182,12 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", type=Path, required=True)
     sc.add_argument("--size", type=_scene_size, default=(960, 540), metavar="WxH",
                     help="shrink the 960x540 pictures to this size (default 960x540)")
-    sc.add_argument("--close-ups", action="store_true",
-                    help="one plate filling 55-95%% of each picture's width")
+    kind = sc.add_mutually_exclusive_group()
+    kind.add_argument("--close-ups", action="store_true",
+                      help="one plate filling 55-95%% of each picture's width")
+    kind.add_argument("--crops", action="store_true",
+                      help="tight plate crops cut from generated windows, for "
+                           "`anprd eval --crops`")
     sc.set_defaults(func=cmd_scenes)
 
     sv = sub.add_parser("sample-video", help="make the bundled demo video")

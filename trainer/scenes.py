@@ -5,7 +5,7 @@ free to look at, tune on and regenerate, unlike the real pictures kept for evalu
 (`file,plate`, a row per plate, one empty row for a picture with none), the layout
 `anprd eval DIR` scores. Each picture is a background with 0 to 3 vehicles, each with a
 posed plate, sometimes a news-style caption bar (text that must not be read as a plate),
-and camera effects.
+and camera effects. With `--crops`, tight plate crops for `anprd eval --crops` instead.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 
 from .backgrounds import _car, build_pool, load_photos
 from .fonts import Font, load_fonts
-from .generate import Sources
+from .generate import ChunkMaker, Sources
 from .render import text_line
 from .scene import _place, composite, posed, random_plate
 
@@ -129,3 +129,33 @@ def write(out: Path, count: int, seed: int, sources: Sources,
             cv2.imwrite(str(out / name), img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
             for p in plates or [""]:
                 w.writerow([name, p])
+
+
+def write_crops(out: Path, count: int, seed: int, sources: Sources,
+                margin: float = 0.04) -> None:
+    """`count` tight plate crops and their labels.csv, the layout of `anprd eval --crops`:
+    each cut from a generated window with a plate present, around the plate's corners,
+    each side moved out or in by up to `margin` of the plate's width (of twice its
+    height, top and bottom), as hand-cut real crops are."""
+    maker = ChunkMaker(sources, seed)
+    rng = np.random.default_rng([seed, 11])
+    out.mkdir(parents=True, exist_ok=True)
+    written, k = 0, 0
+    with (out / "labels.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "plate"])
+        while written < count:
+            for s in maker.chunk(k):
+                if written == count or not s.present or s.corners is None:
+                    continue
+                (x0, y0), (x1, y1) = s.corners.min(0), s.corners.max(0)
+                m = rng.uniform(-margin, margin, 4) * np.tile([x1 - x0, 2 * (y1 - y0)], 2)
+                a, b = int(max(0, x0 - m[0])), int(max(0, y0 - m[1]))
+                c, d = int(min(s.image.shape[1], x1 + m[2])), int(min(s.image.shape[0], y1 + m[3]))
+                if c - a < 20 or d - b < 8:
+                    continue
+                name = f"crop_{written:05d}.png"
+                cv2.imwrite(str(out / name), s.image[b:d, a:c])
+                w.writerow([name, s.text])
+                written += 1
+            k += 1
