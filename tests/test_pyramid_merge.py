@@ -197,3 +197,25 @@ def test_a_crop_is_read_on_a_flat_field_of_its_edge_grey_not_its_edge_smeared():
         assert win.shape == (64, 128)
         left = win[20:44, :8]  # beside the crop: the field, not the character stretched out
         assert np.all(np.abs(left.astype(int) - 200) <= 1)
+
+
+@pytest.mark.parametrize("cx, cy, scale", [
+    (640, 360, 1.0), (640, 360, 0.5), (640, 360, 0.2), (8, 6, 0.3), (1275, 716, 0.45),
+    (90, 700, 0.7), (640, 360, 1.6),
+])
+def test_reading_views_sample_the_picture_smoothed_as_a_whole(cx, cy, scale):
+    """Each view smooths only the part of the picture it samples: the windows must be
+    those of the whole picture smoothed for the view's scale, at the edges too."""
+    import cv2
+
+    from anprd.detector import READ_VIEWS, _views
+
+    gray = (np.random.default_rng(1).random((720, 1280)) * 255).astype(np.float32)
+    for (dx, f), win in zip(READ_VIEWS, _views(gray, cx, cy, scale), strict=True):
+        s = scale * f
+        whole = cv2.GaussianBlur(gray, (0, 0), 0.5 / s) if s < 1 else gray
+        x = cx + dx / scale
+        m = np.float32([[s, 0, 64 - s * x], [0, s, 32 - s * cy]])
+        want = cv2.warpAffine(whole, m, (128, 64), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+        assert np.abs(win - want).max() < 0.01
