@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from anprd.reads import ALPHABET, BLANK
-from anprd.window import COLUMN_W, N_COLUMNS, WINDOW_H, WINDOW_W, plate_present
+from anprd.window import COLUMN_W, MAX_W_FRAC, N_COLUMNS, WINDOW_H, WINDOW_W, plate_present
 from tests.conftest import REPO_ROOT, needs_weights
 from trainer.fonts import PLATE_CHARS, FontError, find_font_files
 from trainer.generate import ChunkMaker, Sources, encode_columns, encode_where, file_name
@@ -192,10 +192,11 @@ def test_synthetic_crops_are_labelled_for_anprd_eval_crops_and_read(tmp_path):
         rows = list(csv.DictReader(fh))
     assert [r["file"] for r in rows] == [f"crop_{i:05d}.png" for i in range(20)]
     assert all(len(r["plate"]) in (6, 7) for r in rows)
-    for r in rows:  # tight: a plate present in its window is over 60% of a side of it
+    for r in rows:  # tight: a present plate's box is over 60% of a side of its window
         h, w = cv2.imread(str(out / r["file"]), cv2.IMREAD_GRAYSCALE).shape
         assert w > 0.5 * WINDOW_W or h > 0.5 * WINDOW_H
-        assert w <= WINDOW_W and h <= WINDOW_H
+        # and under MAX_W_FRAC of its width, plus at most 4% of the box on each side
+        assert w <= (MAX_W_FRAC * 1.08) * WINDOW_W + 1 and h <= WINDOW_H
     r = subprocess.run([sys.executable, "-m", "anprd", "eval", "--crops", str(out)],
                        cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     figures = json.loads(r.stdout.strip().splitlines()[-1])

@@ -18,7 +18,7 @@ import numpy as np
 
 from .backgrounds import _car, build_pool, load_photos
 from .fonts import Font, load_fonts
-from .generate import ChunkMaker, Sources
+from .generate import CHUNK, ChunkMaker, Sources
 from .render import text_line
 from .scene import _place, composite, posed, random_plate
 
@@ -145,7 +145,9 @@ def write_crops(out: Path, count: int, seed: int, sources: Sources,
         w = csv.writer(fh)
         w.writerow(["file", "plate"])
         while written < count:
-            for s in maker.chunk(k):
+            # Only as many windows as are likely needed: a chunk's first samples are the
+            # same whatever its length, so the crops do not depend on it.
+            for s in maker.chunk(k, 0, min(CHUNK, 2 * (count - written) + 64)):
                 if written == count or not s.present or s.corners is None:
                     continue
                 (x0, y0), (x1, y1) = s.corners.min(0), s.corners.max(0)
