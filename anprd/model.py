@@ -43,12 +43,34 @@ def _conv(filters: int, kernel, name: str, norm: bool = True) -> list[layers.Lay
     ]
 
 
-def _trunk_layers() -> list[layers.Layer]:
+STEMS = ("pool", "stride")
+
+
+def _stem_layers(stem: str) -> list[layers.Layer]:
+    """The first halving of the picture. "pool": a 3 x 3 convolution at full resolution,
+    then max-pooling. "stride": the same convolution at every second pixel only, a
+    quarter of the work where the trunk's memory traffic is largest. Padding one
+    pixel at the right and bottom (not "same") keeps the cells of a window where they
+    are in a picture of any size, odd or even."""
+    if stem == "pool":
+        # No normalisation at full resolution: there it would cost the most time.
+        return [*_conv(16, 3, "c1", norm=False), layers.MaxPooling2D(2, name="pool1")]
+    if stem == "stride":
+        return [layers.ZeroPadding2D(((0, 1), (0, 1)), name="pad1"),
+                layers.Conv2D(16, 3, strides=2, activation="relu",
+                              kernel_initializer="he_normal", name="c1s")]
+    raise ValueError(f"unknown stem {stem!r}: one of {', '.join(STEMS)}")
+
+
+def stem_of(model: keras.Model) -> str:
+    names = {layer.name for layer in model.layers}
+    return "stride" if "c1s" in names else "pool"
+
+
+def _trunk_layers(stem: str = "pool") -> list[layers.Layer]:
     return [
         layers.Rescaling(1.0 / 255.0, name="scale"),
-        # No normalisation at full resolution: there it would cost the most time.
-        *_conv(16, 3, "c1", norm=False),
-        layers.MaxPooling2D(2, name="pool1"),
+        *_stem_layers(stem),
         *_conv(32, 3, "c2"),
         layers.MaxPooling2D(2, name="pool2"),
         *_conv(64, 3, "c3"),
@@ -123,9 +145,9 @@ def _read(cols, named=lambda stack: stack):
     return _apply(glimpse, named(_what_layers())), where
 
 
-def build_model() -> keras.Model:
+def build_model(stem: str = "pool") -> keras.Model:
     inp = keras.Input((WINDOW_H, WINDOW_W, 1), name="window")
-    feats = _apply(inp, _trunk_layers())
+    feats = _apply(inp, _trunk_layers(stem))
     presence = layers.Reshape((1,), name="presence")(_apply(feats, _presence_layers()))
     cols = _apply(feats, _reader_layers())
     chars, where = _read(cols)
@@ -145,13 +167,13 @@ def _named(model: keras.Model, stack: list[layers.Layer]) -> list[layers.Layer]:
 def presence_net(model: keras.Model) -> keras.Model:
     """Fully convolutional presence: (B, H, W, 1) -> (B, (H-64)/8+1, (W-128)/8+1, 1) logits."""
     inp = keras.Input((None, None, 1), name="picture")
-    x = _apply(inp, _named(model, _trunk_layers()))
+    x = _apply(inp, _named(model, _trunk_layers(stem_of(model))))
     return keras.Model(inp, _apply(x, _named(model, _presence_layers())), name="presence_net")
 
 
 def reader_net(model: keras.Model) -> keras.Model:
     inp = keras.Input((WINDOW_H, WINDOW_W, 1), name="window")
-    x = _apply(inp, _named(model, _trunk_layers() + _reader_layers()))
+    x = _apply(inp, _named(model, _trunk_layers(stem_of(model)) + _reader_layers()))
     chars, where = _read(x, lambda stack: _named(model, stack))
     return keras.Model(inp, {"chars": chars, "where": where}, name="reader_net")
 

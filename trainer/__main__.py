@@ -81,7 +81,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
         workers=args.workers, eval_every=args.eval_every, val_count=args.val_count,
-        resume=args.resume, init=args.init, presence_only=args.presence_only,
+        resume=args.resume, init=args.init, presence_only=args.presence_only, stem=args.stem,
     )
     train(cfg, _sources(args))
     return 0
@@ -174,6 +174,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--presence-only", action="store_true",
                    help="with --init: train only the presence head (every reading stays "
                         "the same), e.g. on new kinds of not-a-plate")
+    t.add_argument("--stem", choices=("pool", "stride"), default=None,  # anprd.model.STEMS
+                   help="the network's first layer for a new run: pool (full-resolution "
+                        "convolution, then max-pooling) or stride (the convolution at every "
+                        "second pixel, faster); default: that of --init, else pool")
     t.set_defaults(func=cmd_train)
 
     sc = with_sources(sub.add_parser(

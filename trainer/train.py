@@ -15,7 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from anprd.model import CUSTOM_OBJECTS, build_model, compile_model
+from anprd.model import CUSTOM_OBJECTS, build_model, compile_model, load_model, stem_of
 
 from .evaluate import figures, predict
 from .generate import CHUNK, ChunkMaker, Sources, to_arrays
@@ -36,6 +36,8 @@ class TrainConfig:
     resume: Path | None = None
     init: Path | None = None  # start from these weights (e.g. the shipped ones), new schedule
     presence_only: bool = False  # a new run from `init` training only the presence head
+    stem: str | None = None  # the trunk's first layer (anprd.model.STEMS); None: that of
+    # the `init` weights, else "pool"
 
 
 def _run_dir(out: Path) -> Path:
@@ -142,7 +144,7 @@ def plot(log: Path, png: Path) -> None:
 
 def export(model: keras.Model, out: Path) -> None:
     """Save the weights without optimizer state: the file the detector loads."""
-    clean = build_model()
+    clean = build_model(stem_of(model))
     clean.set_weights(model.get_weights())
     tmp = out.with_suffix(".tmp.keras")
     clean.save(tmp)
@@ -155,8 +157,6 @@ def init_from(model: keras.Model, path: Path) -> list[str]:
     So a run can start from earlier weights of another design (a new reading head on a
     trained trunk). Returns the names of the layers copied.
     """
-    from anprd.model import load_model
-
     old = {layer.name: layer for layer in load_model(path).layers}
     taken = []
     for layer in model.layers:
@@ -185,7 +185,8 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
         print(f"resuming from {cfg.resume} at step {initial_epoch * cfg.eval_every}")
         _fit_schedule(model.optimizer, cfg.steps)
     else:
-        model = compile_model(build_model(), _schedule(cfg), cfg.presence_only)
+        stem = cfg.stem or (stem_of(load_model(cfg.init)) if cfg.init else "pool")
+        model = compile_model(build_model(stem), _schedule(cfg), cfg.presence_only)
         if cfg.init:
             taken = init_from(model, cfg.init)
             print(f"starting from the weights of {cfg.init} ({len(taken)} layers: "
