@@ -67,7 +67,7 @@ def stem_of(model: keras.Model) -> str:
     return "stride" if "c1s" in names else "pool"
 
 
-def _trunk_layers(stem: str = "pool") -> list[layers.Layer]:
+def _trunk_layers(stem: str) -> list[layers.Layer]:
     return [
         layers.Rescaling(1.0 / 255.0, name="scale"),
         *_stem_layers(stem),

@@ -78,6 +78,11 @@ def cmd_train(args) -> int:
         print("error: --presence-only starts a new run from trained weights: give them "
               "with --init (a --resume goes on as the checkpoint's run was)", file=sys.stderr)
         return 2
+    from anprd.model import STEMS
+
+    if args.stem is not None and args.stem not in STEMS:
+        print(f"error: unknown --stem {args.stem!r}: one of {', '.join(STEMS)}", file=sys.stderr)
+        return 2
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
         workers=args.workers, eval_every=args.eval_every, val_count=args.val_count,
@@ -174,7 +179,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--presence-only", action="store_true",
                    help="with --init: train only the presence head (every reading stays "
                         "the same), e.g. on new kinds of not-a-plate")
-    t.add_argument("--stem", choices=("pool", "stride"), default=None,  # anprd.model.STEMS
+    t.add_argument("--stem", default=None,
                    help="the network's first layer for a new run: pool (full-resolution "
                         "convolution, then max-pooling) or stride (the convolution at every "
                         "second pixel, faster); default: that of --init, else pool")

@@ -151,13 +151,13 @@ def export(model: keras.Model, out: Path) -> None:
     tmp.replace(out)
 
 
-def init_from(model: keras.Model, path: Path) -> list[str]:
-    """Copy the weights of every layer of `path` whose name and shapes match into `model`.
+def init_from(model: keras.Model, old_model: keras.Model) -> list[str]:
+    """Copy the weights of every layer of `old_model` whose name and shapes match into `model`.
 
     So a run can start from earlier weights of another design (a new reading head on a
     trained trunk). Returns the names of the layers copied.
     """
-    old = {layer.name: layer for layer in load_model(path).layers}
+    old = {layer.name: layer for layer in old_model.layers}
     taken = []
     for layer in model.layers:
         src = old.get(layer.name)
@@ -185,10 +185,11 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
         print(f"resuming from {cfg.resume} at step {initial_epoch * cfg.eval_every}")
         _fit_schedule(model.optimizer, cfg.steps)
     else:
-        stem = cfg.stem or (stem_of(load_model(cfg.init)) if cfg.init else "pool")
+        start = load_model(cfg.init) if cfg.init else None
+        stem = cfg.stem or (stem_of(start) if start else "pool")
         model = compile_model(build_model(stem), _schedule(cfg), cfg.presence_only)
-        if cfg.init:
-            taken = init_from(model, cfg.init)
+        if start:
+            taken = init_from(model, start)
             print(f"starting from the weights of {cfg.init} ({len(taken)} layers: "
                   f"{', '.join(taken)})")
         (run / "log.csv").unlink(missing_ok=True)
