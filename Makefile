@@ -37,7 +37,7 @@ apt-deps:
 # Re-installs when the project's metadata changes or a package appears.
 $(PIP_STAMP): pyproject.toml $(wildcard */__init__.py)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -e '.[train,test]'
+	$(BIN)/python -m pip install -q -e '.[train,test,jax]'
 	@touch $@
 
 lint: setup

@@ -10,6 +10,8 @@ import contextlib
 import os
 import sys
 
+import numpy as np
+
 BACKENDS = ("tensorflow", "jax")
 DEVICES = ("auto", "cpu", "gpu")
 
@@ -88,11 +90,25 @@ def device_in_use(device: str) -> str:
     return "gpu" if gpus else "cpu"
 
 
-def compiled(model):
+def padded_batch(n: int, smallest: int = 8) -> int:
+    """The batch size a batch of `n` is padded to for JAX: the next power of two (at
+    least `smallest`). The reader's batch is the number of candidates of a frame times
+    its views, which changes from frame to frame; padded, it takes a handful of sizes,
+    so a handful of compilations serve a camera for good, not one per count."""
+    size = smallest
+    while size < n:
+        size *= 2
+    return size
+
+
+def compiled(model, pad_batch: bool = False):
     """A function from a uint8 batch to the model's outputs as NumPy arrays.
 
     TensorFlow traces one graph for every input shape (unknown dimensions); JAX compiles
-    once per input shape and keeps it, so a camera's steady frame size pays once.
+    once per input shape and keeps it, so a camera's steady frame size pays once. With
+    `pad_batch` (for batches whose size varies), JAX gets the batch padded to
+    `padded_batch` with blank pictures, whose outputs are dropped: at inference each
+    picture's outputs depend on that picture alone.
     """
     import keras
 
@@ -119,14 +135,17 @@ def compiled(model):
         return out
 
     def run(x):
-        return _to_numpy(_apply(params[0], params[1], x))
+        n = len(x)
+        size = padded_batch(n) if pad_batch else n
+        if size > n:
+            x = np.concatenate([x, np.zeros((size - n, *x.shape[1:]), x.dtype)])
+        out = _to_numpy(_apply(params[0], params[1], x))
+        return {k: v[:n] for k, v in out.items()} if isinstance(out, dict) else out[:n]
 
     return run
 
 
 def _to_numpy(out):
-    import numpy as np
-
     if isinstance(out, dict):
         return {k: np.asarray(v) for k, v in out.items()}
     return np.asarray(out)

@@ -68,7 +68,7 @@ class Detector:
         self.backend = backend
         self.device = device
         self._presence = be.compiled(presence_net(model))
-        self._reader = be.compiled(reader_net(model))
+        self._reader = be.compiled(reader_net(model), pad_batch=True)
         self._lock = threading.Lock()
         self.presence_threshold = PRESENCE_THRESHOLD
 
