@@ -24,6 +24,8 @@ All views share their layers, so one `.keras` file holds everything:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import keras
 from keras import layers, ops
 
@@ -67,13 +69,37 @@ def stem_of(model: keras.Model) -> str:
     return "stride" if "c1s" in names else "pool"
 
 
-def _trunk_layers(stem: str) -> list[layers.Layer]:
+@dataclass(frozen=True)
+class Size:
+    """How much the network can learn: the trunk's last width (the dense presence pass
+    pays for it at every position) and the reader's 3 x 3 convolutions over the (8, 32)
+    cells (paid only on candidate windows)."""
+
+    trunk_width: int
+    reader_convs: int
+    reader_width: int
+
+
+SIZES = {
+    "compact": Size(trunk_width=64, reader_convs=1, reader_width=64),
+    "wide": Size(trunk_width=96, reader_convs=2, reader_width=128),
+}
+
+
+def size_of(model: keras.Model) -> Size:
+    """The size a model was built with, read off its layers."""
+    names = {layer.name for layer in model.layers}
+    convs = sum(1 for k in range(1, 10) if f"r{k}" in names)
+    return Size(model.get_layer("c3").filters, convs, model.get_layer("r1").filters)
+
+
+def _trunk_layers(stem: str, size: Size) -> list[layers.Layer]:
     return [
         layers.Rescaling(1.0 / 255.0, name="scale"),
         *_stem_layers(stem),
         *_conv(32, 3, "c2"),
         layers.MaxPooling2D(2, name="pool2"),
-        *_conv(64, 3, "c3"),
+        *_conv(size.trunk_width, 3, "c3"),
         layers.MaxPooling2D((2, 1), name="pool3"),  # (8, 32) cells for a window
     ]
 
@@ -87,10 +113,12 @@ def _presence_layers() -> list[layers.Layer]:
     ]
 
 
-def _reader_layers() -> list[layers.Layer]:
-    """Trunk cells (8, 32, 64) -> one feature vector per 4-pixel column of the window."""
+def _reader_layers(size: Size) -> list[layers.Layer]:
+    """Trunk cells (8, 32, C) -> one feature vector per 4-pixel column of the window."""
+    convs = [layer for k in range(1, size.reader_convs + 1)
+             for layer in _conv(size.reader_width, 3, f"r{k}")]
     return [
-        *_conv(64, 3, "r1"),
+        *convs,
         layers.Conv2D(128, (WINDOW_H // 8, 1), use_bias=False, name="col_conv"),
         layers.BatchNormalization(name="col_bn"),
         layers.ReLU(name="col_relu"),
@@ -145,11 +173,11 @@ def _read(cols, named=lambda stack: stack):
     return _apply(glimpse, named(_what_layers())), where
 
 
-def build_model(stem: str = "pool") -> keras.Model:
+def build_model(stem: str = "pool", size: Size = SIZES["compact"]) -> keras.Model:
     inp = keras.Input((WINDOW_H, WINDOW_W, 1), name="window")
-    feats = _apply(inp, _trunk_layers(stem))
+    feats = _apply(inp, _trunk_layers(stem, size))
     presence = layers.Reshape((1,), name="presence")(_apply(feats, _presence_layers()))
-    cols = _apply(feats, _reader_layers())
+    cols = _apply(feats, _reader_layers(size))
     chars, where = _read(cols)
     return keras.Model(inp, {
         "presence": presence,
@@ -167,13 +195,14 @@ def _named(model: keras.Model, stack: list[layers.Layer]) -> list[layers.Layer]:
 def presence_net(model: keras.Model) -> keras.Model:
     """Fully convolutional presence: (B, H, W, 1) -> (B, (H-64)/8+1, (W-128)/8+1, 1) logits."""
     inp = keras.Input((None, None, 1), name="picture")
-    x = _apply(inp, _named(model, _trunk_layers(stem_of(model))))
+    x = _apply(inp, _named(model, _trunk_layers(stem_of(model), size_of(model))))
     return keras.Model(inp, _apply(x, _named(model, _presence_layers())), name="presence_net")
 
 
 def reader_net(model: keras.Model) -> keras.Model:
     inp = keras.Input((WINDOW_H, WINDOW_W, 1), name="window")
-    x = _apply(inp, _named(model, _trunk_layers(stem_of(model)) + _reader_layers()))
+    size = size_of(model)
+    x = _apply(inp, _named(model, _trunk_layers(stem_of(model), size) + _reader_layers(size)))
     chars, where = _read(x, lambda stack: _named(model, stack))
     return keras.Model(inp, {"chars": chars, "where": where}, name="reader_net")
 

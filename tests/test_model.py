@@ -14,12 +14,12 @@ from tests.conftest import REPO_ROOT
 
 SCRIPT = r"""
 import sys, numpy as np, keras
-from anprd.model import build_model, compile_model, load_model, presence_net, reader_net
+from anprd.model import SIZES, build_model, compile_model, load_model, presence_net, reader_net
 from trainer.generate import ChunkMaker, Sources, to_targets
 
 keras.utils.set_random_seed(0)
 x, y = to_targets(ChunkMaker(Sources.resolve(), seed=3).chunk(0, 0, 32))
-model = compile_model(build_model(sys.argv[2]), 1e-3)
+model = compile_model(build_model(sys.argv[2], SIZES[sys.argv[3]]), 1e-3)
 # Training loss (batch statistics): inference-mode loss lags while the batch
 # normalisation averages settle, which takes longer than a test should.
 h = model.fit(x, y, batch_size=32, epochs=25, verbose=0).history["loss"]
@@ -44,20 +44,22 @@ print(first, last, same, views, aligned, "x".join(map(str, dense_odd.shape)),
 """
 
 
-def backends_and_stems():
-    """Both stems on TensorFlow; JAX (when installed) with the stem of the shipped weights."""
-    jax = ("jax", "pool")
+def backends_and_designs():
+    """Both stems and both sizes on TensorFlow; JAX (when installed) with the design of the
+    shipped weights."""
+    jax = ("jax", "stride", "wide")
     if not importlib.util.find_spec("jax"):
         jax = pytest.param(*jax, marks=pytest.mark.skip(reason="jax not installed: "
                                                               "pip install '.[jax]'"))
-    return [("tensorflow", "pool"), ("tensorflow", "stride"), jax]
+    return [("tensorflow", "pool", "compact"), ("tensorflow", "stride", "wide"), jax]
 
 
-@pytest.mark.parametrize(("backend", "stem"), backends_and_stems())
-def test_tiny_training_lowers_the_loss_and_the_saved_file_loads_back(backend, stem, tmp_path):
+@pytest.mark.parametrize(("backend", "stem", "size"), backends_and_designs())
+def test_tiny_training_lowers_the_loss_and_the_saved_file_loads_back(backend, stem, size,
+                                                                     tmp_path):
     env = {"KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
            "PATH": "/usr/bin:/bin"}
-    r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "m.keras"), stem],
+    r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "m.keras"), stem, size],
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     first, last, same, views, aligned, odd, even = r.stdout.strip().splitlines()[-1].split()
@@ -82,7 +84,8 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     base = [sys.executable, "-m", "trainer", "train", "--out", str(out), "--batch", "8",
             "--eval-every", "2", "--val-count", "16", "--workers", "1"]
     env = {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"}
-    r = subprocess.run(base + ["--steps", "4", "--stem", "stride"], cwd=REPO_ROOT, env=env,
+    r = subprocess.run(base + ["--steps", "4", "--stem", "stride", "--size", "wide"],
+                       cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     run = out.parent / "m.run"
@@ -105,17 +108,21 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "starting from the weights of" in r.stdout and again.is_file()
-    # A run from trained weights keeps their stem, and so does every file it writes.
-    from anprd.model import load_model, stem_of
+    # A run from trained weights keeps their stem and size, and so does every file it writes.
+    from anprd.model import SIZES, load_model, size_of, stem_of
 
-    assert [stem_of(load_model(p)) for p in (out, run / "checkpoint.keras", again)] == [
-        "stride"] * 3
+    models = [load_model(p) for p in (out, run / "checkpoint.keras", again)]
+    assert [stem_of(m) for m in models] == ["stride"] * 3
+    assert [size_of(m) for m in models] == [SIZES["wide"]] * 3
     r = subprocess.run(base + ["--steps", "6", "--resume", str(tmp_path / "nope.keras")],
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "checkpoint not found" in r.stderr
     r = subprocess.run(base + ["--steps", "2", "--stem", "same"], cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "unknown --stem 'same': one of pool, stride" in r.stderr
+    r = subprocess.run(base + ["--steps", "2", "--size", "huge"], cwd=REPO_ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "unknown --size 'huge': one of compact, wide" in r.stderr
 
 
 def test_init_copies_the_layers_whose_names_and_shapes_match_and_skips_the_others(tmp_path):

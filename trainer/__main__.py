@@ -78,15 +78,19 @@ def cmd_train(args) -> int:
         print("error: --presence-only starts a new run from trained weights: give them "
               "with --init (a --resume goes on as the checkpoint's run was)", file=sys.stderr)
         return 2
-    from anprd.model import STEMS
+    from anprd.model import SIZES, STEMS
 
     if args.stem is not None and args.stem not in STEMS:
         print(f"error: unknown --stem {args.stem!r}: one of {', '.join(STEMS)}", file=sys.stderr)
+        return 2
+    if args.size is not None and args.size not in SIZES:
+        print(f"error: unknown --size {args.size!r}: one of {', '.join(SIZES)}", file=sys.stderr)
         return 2
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
         workers=args.workers, eval_every=args.eval_every, val_count=args.val_count,
         resume=args.resume, init=args.init, presence_only=args.presence_only, stem=args.stem,
+        size=args.size,
     )
     train(cfg, _sources(args))
     return 0
@@ -183,6 +187,11 @@ def parser() -> argparse.ArgumentParser:
                    help="the network's first layer for a new run: pool (full-resolution "
                         "convolution, then max-pooling) or stride (the convolution at every "
                         "second pixel, faster); default: that of --init, else pool")
+    t.add_argument("--size", default=None,
+                   help="the network's size for a new run: compact (the trunk's last "
+                        "convolution 64 wide, one 64-wide reader convolution) or wide (96, "
+                        "and two 128-wide reader convolutions); default: that of --init, "
+                        "else compact")
     t.set_defaults(func=cmd_train)
 
     sc = with_sources(sub.add_parser(

@@ -15,7 +15,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from anprd.model import CUSTOM_OBJECTS, build_model, compile_model, load_model, stem_of
+from anprd.model import (
+    CUSTOM_OBJECTS,
+    SIZES,
+    build_model,
+    compile_model,
+    load_model,
+    size_of,
+    stem_of,
+)
 
 from .evaluate import figures, predict
 from .generate import CHUNK, ChunkMaker, Sources, to_arrays
@@ -38,6 +46,8 @@ class TrainConfig:
     presence_only: bool = False  # a new run from `init` training only the presence head
     stem: str | None = None  # the trunk's first layer (anprd.model.STEMS); None: that of
     # the `init` weights, else "pool"
+    size: str | None = None  # the network's size (anprd.model.SIZES); None: that of the
+    # `init` weights, else "compact"
 
 
 def _run_dir(out: Path) -> Path:
@@ -144,7 +154,7 @@ def plot(log: Path, png: Path) -> None:
 
 def export(model: keras.Model, out: Path) -> None:
     """Save the weights without optimizer state: the file the detector loads."""
-    clean = build_model(stem_of(model))
+    clean = build_model(stem_of(model), size_of(model))
     clean.set_weights(model.get_weights())
     tmp = out.with_suffix(".tmp.keras")
     clean.save(tmp)
@@ -187,7 +197,8 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
     else:
         start = load_model(cfg.init) if cfg.init else None
         stem = cfg.stem or (stem_of(start) if start else "pool")
-        model = compile_model(build_model(stem), _schedule(cfg), cfg.presence_only)
+        size = SIZES[cfg.size] if cfg.size else (size_of(start) if start else SIZES["compact"])
+        model = compile_model(build_model(stem, size), _schedule(cfg), cfg.presence_only)
         if start:
             taken = init_from(model, start)
             print(f"starting from the weights of {cfg.init} ({len(taken)} layers: "
