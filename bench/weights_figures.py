@@ -1,0 +1,106 @@
+"""Every figure of the model card for one weights file, with the commands that make them.
+
+    .venv/bin/python bench/weights_figures.py --weights weights/anprd.keras
+    .venv/bin/python bench/weights_figures.py --weights runs/x.keras --only synth crops_real
+
+Draws the synthetic sets of the model card into data/ when they are missing (their seeds
+are never used in training), then runs, for the weights: `trainer eval` on 10,000 fresh
+windows; `anprd eval` on the synthetic scenes, the same scenes at 320 x 180, the
+synthetic close-ups (no confidence floor), synthetic tight crops, the real crops and the
+real scenes; and `anprd detect` over the news video, every 2nd frame, scored against its
+`plates.csv`. Each command's output goes to --out (one file per figure); a line per
+figure is printed, and the last line is one JSON object with them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FONTS = ["--fonts", str(SHARED / "fonts")]
+PY = [sys.executable]
+ANPRD = PY + ["-m", "anprd"]
+TRAINER = PY + ["-m", "trainer"]
+VIDEO = SHARED / "realdata" / "video" / "tv_news_mercosur.mp4"
+
+# folder under data/ -> the trainer's arguments that draw it there
+SETS = {
+    "eval": ["generate", "--count", "10000", "--seed", "20261124"],
+    "scenes_synth": ["scenes", "--count", "120", "--seed", "5"],
+    "scenes_small": ["scenes", "--count", "120", "--seed", "5", "--size", "320x180"],
+    "closeups": ["scenes", "--close-ups", "--count", "40", "--seed", "21"],
+    "crops": ["scenes", "--crops", "--count", "1500", "--seed", "31337"],
+}
+
+# figure -> (the set it needs or None, the command's arguments after the weights)
+FIGURES = {
+    "synth": ("eval", TRAINER + ["eval", "--data", "data/eval", "--weights"]),
+    "scenes_synth": ("scenes_synth", ANPRD + ["eval", "data/scenes_synth", "--weights"]),
+    "scenes_small": ("scenes_small", ANPRD + ["eval", "data/scenes_small", "--weights"]),
+    "closeups": ("closeups", ANPRD + ["eval", "data/closeups", "--min-confidence", "0",
+                                      "--weights"]),
+    "crops_synth": ("crops", ANPRD + ["eval", "--crops", "data/crops", "--weights"]),
+    "crops_real": (None, ANPRD + ["eval", "--crops", str(SHARED / "realdata" / "crops"),
+                                  "--weights"]),
+    "scenes_real": (None, ANPRD + ["eval", str(SHARED / "realdata" / "scenes"), "--weights"]),
+    "video": (None, ANPRD + ["detect", str(VIDEO), "--every", "2", "--json", "--weights"]),
+}
+
+
+def video_figures(lines: list[str]) -> dict:
+    """Frames where each plate of plates.csv is read exactly, and the other readings."""
+    frames = [json.loads(line) for line in lines if line.startswith("{")]
+    plates = list(csv.DictReader((VIDEO.parent / "plates.csv").open()))
+    out: dict = {}
+    for p in plates:
+        lo, hi = int(p["first_frame"]), int(p["last_frame"])
+        seen = [f for f in frames if lo <= f["frame"] <= hi]
+        hit = sum(any(r["plate"] == p["plate"] for r in f["plates"]) for f in seen)
+        out[p["plate"]] = {"read": hit, "frames": len(seen), "expected": p["expected"]}
+    known = {p["plate"] for p in plates}
+    others = Counter(r["plate"] for f in frames for r in f["plates"] if r["plate"] not in known)
+    out["other_readings"] = sum(others.values())
+    out["most_common_others"] = others.most_common(8)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", type=Path, required=True)
+    ap.add_argument("--out", type=Path, help="folder for each command's output "
+                    "(default runs/figures_<weights name>)")
+    ap.add_argument("--only", nargs="+", choices=list(FIGURES), help="these figures alone")
+    args = ap.parse_args(argv)
+    if not args.weights.is_file():
+        print(f"error: weights not found: {args.weights}", file=sys.stderr)
+        return 2
+    out = args.out or REPO / "runs" / f"figures_{args.weights.stem}"
+    out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for name in args.only or FIGURES:
+        needs, cmd = FIGURES[name]
+        if needs and not (REPO / "data" / needs).is_dir():
+            subprocess.run(TRAINER + SETS[needs] + ["--out", f"data/{needs}"] + FONTS,
+                           cwd=REPO, check=True, capture_output=True)
+        r = subprocess.run(cmd + [str(args.weights)], cwd=REPO, capture_output=True, text=True)
+        (out / f"{name}.txt").write_text(r.stdout + r.stderr)
+        lines = r.stdout.strip().splitlines()
+        if name == "video":
+            results[name] = video_figures(lines)
+        else:
+            results[name] = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {
+                "error": (r.stderr.strip().splitlines() or ["no output"])[-1]}
+        print(f"{name}: {json.dumps(results[name])}", flush=True)
+    print(json.dumps({"weights": str(args.weights), **results}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
