@@ -151,13 +151,16 @@ class ModelConfig(BaseModel):
     model_config = _FROZEN
 
     weights: Path = DEFAULT_WEIGHTS
+    # Another weights file whose reader reads the candidates that `weights` finds (its
+    # presence pass); None: `weights` reads them too.
+    reader_weights: Path | None = None
     backend: Literal["tensorflow", "jax"] = "tensorflow"
     device: Literal["auto", "cpu", "gpu"] = "auto"
 
-    @field_validator("weights")
+    @field_validator("weights", "reader_weights")
     @classmethod
-    def _resolve_weights(cls, v: Path, info: ValidationInfo) -> Path:
-        return _resolve(v, info)
+    def _resolve_weights(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        return None if v is None else _resolve(v, info)
 
 
 _LISTEN_RE = re.compile(r"(?:\[(?P<ip6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]\s]*)):(?P<port>\d+)")
@@ -804,16 +807,16 @@ def _check_weights(
 ) -> None:
     if model is not None and not isinstance(model, dict):
         return  # a type error, already reported
-    weights: Any = DEFAULT_WEIGHTS
-    if model is not None and "weights" in model:
-        weights = model["weights"]
-        if not isinstance(weights, str):
-            return  # a type error, already reported
-    path = Path(os.path.normpath(base / Path(weights).expanduser()))
-    loc: Loc = ("model", "weights")
-    line = doc.line(loc) if isinstance(model, dict) and "weights" in model else None
-    if path.is_dir():
-        add(loc, f"is a folder, not a weights file: {path}", line)
-    elif not path.is_file():
-        add(loc, f"weights file not found: {path} (a relative path is taken from the "
-                 "config file's folder)", line)
+    model = model or {}
+    for key, default in (("weights", DEFAULT_WEIGHTS), ("reader_weights", None)):
+        weights: Any = model.get(key, default)
+        if weights is None or not isinstance(weights, str | Path):
+            continue  # not given, or a type error already reported
+        path = Path(os.path.normpath(base / Path(weights).expanduser()))
+        loc: Loc = ("model", key)
+        line = doc.line(loc) if key in model else None
+        if path.is_dir():
+            add(loc, f"is a folder, not a weights file: {path}", line)
+        elif not path.is_file():
+            add(loc, f"weights file not found: {path} (a relative path is taken from the "
+                     "config file's folder)", line)

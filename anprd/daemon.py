@@ -67,7 +67,8 @@ def load_detector(model: ModelConfig) -> DetectorLike:
     """The real detector (imports TensorFlow/JAX: slow, so only here)."""
     from anprd.detector import Detector
 
-    return Detector.load(Path(model.weights), backend=model.backend, device=model.device)
+    return Detector.load(Path(model.weights), backend=model.backend, device=model.device,
+                         reader_weights=model.reader_weights)
 
 
 # ------------------------------------------------------------------------- config maps
@@ -177,6 +178,8 @@ class Daemon:
         model = {
             "loaded": self.detector is not None,
             "weights": str(self.config.model.weights),
+            "reader_weights": (str(self.config.model.reader_weights)
+                               if self.config.model.reader_weights else None),
             "backend": getattr(self.detector, "backend", self.config.model.backend),
             "device": getattr(self.detector, "device", self.config.model.device),
         }

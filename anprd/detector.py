@@ -61,22 +61,28 @@ class _Frame:
 
 
 class Detector:
-    def __init__(self, model, backend: str, device: str):
+    def __init__(self, model, backend: str, device: str, reader_model=None):
+        """`reader_model`: another network whose reader reads the candidates that
+        `model`'s presence pass finds (None: `model` reads them)."""
         from .model import presence_net, reader_net
 
         self.model = model
         self.backend = backend
         self.device = device
         self._presence = be.compiled(presence_net(model))
-        self._reader = be.compiled(reader_net(model), pad_batch=True)
+        self._reader = be.compiled(reader_net(reader_model or model), pad_batch=True)
         self._lock = threading.Lock()
         self.presence_threshold = PRESENCE_THRESHOLD
 
     @classmethod
-    def load(cls, weights: Path, backend: str = "tensorflow", device: str = "auto") -> Detector:
-        weights = Path(weights)
-        if not weights.is_file():
-            raise DetectorError(f"weights file not found: {weights}")
+    def load(cls, weights: Path, backend: str = "tensorflow", device: str = "auto",
+             reader_weights: Path | None = None) -> Detector:
+        """The detector of `weights`; with `reader_weights`, that file's reader reads the
+        candidates."""
+        files = [Path(weights)] + ([Path(reader_weights)] if reader_weights else [])
+        for f in files:
+            if not f.is_file():
+                raise DetectorError(f"weights file not found: {f}")
         try:
             be.select(backend, device)
             used = be.device_in_use(device)
@@ -84,11 +90,13 @@ class Detector:
             raise DetectorError(str(e)) from None
         from .model import load_model
 
-        try:
-            model = load_model(weights)
-        except Exception as e:  # any damage to the file: say which file, not a traceback
-            raise DetectorError(f"cannot load weights {weights}: {e}") from None
-        return cls(model, backend, used)
+        models = []
+        for f in files:
+            try:
+                models.append(load_model(f))
+            except Exception as e:  # any damage to the file: say which file, not a traceback
+                raise DetectorError(f"cannot load weights {f}: {e}") from None
+        return cls(models[0], backend, used, models[1] if reader_weights else None)
 
     # -- the pipeline -------------------------------------------------------------------
 

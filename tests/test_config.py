@@ -285,6 +285,17 @@ def test_missing_weights_file(tmp_path: Path) -> None:
     assert f"weights file not found: {tmp_path / 'w.keras'}" in problem.message
 
 
+def test_reader_weights_are_checked_and_taken_from_the_config_folder(tmp_path: Path) -> None:
+    text = make(model={"weights": "w.keras", "reader_weights": "r.keras"})
+    problem = one_problem(tmp_path, text)
+    assert problem.path == "model.reader_weights" and problem.line == 3
+    assert f"weights file not found: {tmp_path / 'r.keras'}" in problem.message
+    (tmp_path / "r.keras").write_bytes(b"")
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.model.reader_weights == tmp_path / "r.keras"
+    assert load_config(write(tmp_path, make())).model.reader_weights is None
+
+
 def test_weights_that_are_a_folder(tmp_path: Path) -> None:
     (tmp_path / "w.keras").mkdir()
     problem = one_problem(tmp_path, make(), weights=False)

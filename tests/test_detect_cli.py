@@ -100,6 +100,18 @@ def test_missing_weights_and_labels_are_clear_errors(tmp_path):
     assert r.returncode == 2 and "labels.csv" in r.stderr
 
 
+@needs_weights
+def test_another_weights_file_can_read_what_the_weights_find(tmp_path):
+    reader = REPO_ROOT / "weights" / "run15_wide.keras"
+    r = run("detect", REPO_ROOT / "samples" / "scene.jpg", "--json", "--reader-weights", reader)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert [p["plate"] for p in json.loads(r.stdout)["plates"]] == ["AE418KT"]
+    r = run("detect", REPO_ROOT / "samples" / "scene.jpg", "--reader-weights",
+            tmp_path / "no.keras")
+    assert r.returncode == 2 and f"weights file not found: {tmp_path / 'no.keras'}" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def test_corrupt_weights_file_is_a_clear_error(tmp_path):
     w = tmp_path / "broken.keras"
     w.write_bytes(b"PK\x03\x04 not really a keras file")
