@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/weights_figures.py --weights weights/anprd.keras
     .venv/bin/python bench/weights_figures.py --weights runs/x.keras --only synth crops_real
+    .venv/bin/python bench/weights_figures.py --weights weights/anprd.keras \
+        --reader-weights weights/run15_wide.keras     # one file finds, the other reads
 
 Draws the synthetic sets of the model card into data/ when they are missing (their seeds
 are never used in training), then runs, for the weights: `trainer eval` on 10,000 fresh
@@ -9,7 +11,9 @@ windows; `anprd eval` on the synthetic scenes, the same scenes at 320 x 180, the
 synthetic close-ups (no confidence floor), synthetic tight crops, the real crops and the
 real scenes; and `anprd detect` over the news video, every 2nd frame, scored against its
 `plates.csv`. Each command's output goes to --out (one file per figure); a line per
-figure is printed, and the last line is one JSON object with them all.
+figure is printed, and the last line is one JSON object with them all. With
+--reader-weights, the `anprd` commands read with that file's reader (`trainer eval`, which
+scores whole windows, then scores the reader's file).
 """
 
 from __future__ import annotations
@@ -74,14 +78,18 @@ def video_figures(lines: list[str]) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", type=Path, required=True)
+    ap.add_argument("--reader-weights", type=Path,
+                    help="read the candidates with this file's reader (anprd --reader-weights)")
     ap.add_argument("--out", type=Path, help="folder for each command's output "
                     "(default runs/figures_<weights name>)")
     ap.add_argument("--only", nargs="+", choices=list(FIGURES), help="these figures alone")
     args = ap.parse_args(argv)
-    if not args.weights.is_file():
-        print(f"error: weights not found: {args.weights}", file=sys.stderr)
-        return 2
-    out = args.out or REPO / "runs" / f"figures_{args.weights.stem}"
+    for w in (args.weights, args.reader_weights):
+        if w and not w.is_file():
+            print(f"error: weights not found: {w}", file=sys.stderr)
+            return 2
+    tag = args.weights.stem + (f"+{args.reader_weights.stem}" if args.reader_weights else "")
+    out = args.out or REPO / "runs" / f"figures_{tag}"
     out.mkdir(parents=True, exist_ok=True)
     results = {}
     for name in args.only or FIGURES:
@@ -89,7 +97,12 @@ def main(argv=None) -> int:
         if needs and not (REPO / "data" / needs).is_dir():
             subprocess.run(TRAINER + SETS[needs] + ["--out", f"data/{needs}"] + FONTS,
                            cwd=REPO, check=True, capture_output=True)
-        r = subprocess.run(cmd + [str(args.weights)], cwd=REPO, capture_output=True, text=True)
+        weights = [str(args.weights)]
+        if args.reader_weights and name == "synth":
+            weights = [str(args.reader_weights)]
+        elif args.reader_weights:
+            weights += ["--reader-weights", str(args.reader_weights)]
+        r = subprocess.run(cmd + weights, cwd=REPO, capture_output=True, text=True)
         (out / f"{name}.txt").write_text(r.stdout + r.stderr)
         lines = r.stdout.strip().splitlines()
         if name == "video":
