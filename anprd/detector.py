@@ -96,7 +96,7 @@ class Detector:
                 models.append(load_model(f))
             except Exception as e:  # any damage to the file: say which file, not a traceback
                 raise DetectorError(f"cannot load weights {f}: {e}") from None
-        return cls(models[0], backend, used, models[1] if reader_weights else None)
+        return cls(models[0], backend, used, *models[1:])
 
     # -- the pipeline -------------------------------------------------------------------
 

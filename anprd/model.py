@@ -89,7 +89,9 @@ SIZES = {
 def size_of(model: keras.Model) -> Size:
     """The size a model was built with, read off its layers."""
     names = {layer.name for layer in model.layers}
-    convs = sum(1 for k in range(1, 10) if f"r{k}" in names)
+    convs = 1
+    while f"r{convs + 1}" in names:
+        convs += 1
     return Size(model.get_layer("c3").filters, convs, model.get_layer("r1").filters)
 
 

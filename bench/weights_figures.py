@@ -111,7 +111,9 @@ def main(argv=None) -> int:
             results[name] = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {
                 "error": (r.stderr.strip().splitlines() or ["no output"])[-1]}
         print(f"{name}: {json.dumps(results[name])}", flush=True)
-    print(json.dumps({"weights": str(args.weights), **results}))
+    print(json.dumps({"weights": str(args.weights),
+                      "reader_weights": args.reader_weights and str(args.reader_weights),
+                      **results}))
     return 0
 
 

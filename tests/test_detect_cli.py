@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, needs_weights, shared_dir
+from tests.conftest import REPO_ROOT, WEIGHTS, needs_weights, shared_dir
 
 SCENES = shared_dir() / "realdata" / "scenes"
 ANPRD = [sys.executable, "-m", "anprd"]
@@ -102,7 +102,23 @@ def test_missing_weights_and_labels_are_clear_errors(tmp_path):
 
 @needs_weights
 def test_another_weights_file_can_read_what_the_weights_find(tmp_path):
-    reader = REPO_ROOT / "weights" / "run15_wide.keras"
+    import cv2
+    import numpy as np
+
+    from anprd.detector import Detector
+
+    shipped, reader = WEIGHTS, REPO_ROOT / "weights" / "run15_wide.keras"
+    # A crop is read by the reader alone: the pair must read it as the second file does,
+    # not as the first.
+    crop = cv2.imread(str(REPO_ROOT / "samples" / "scene.jpg"), cv2.IMREAD_GRAYSCALE)
+    # Shrunk to 40 px wide and back, so that neither network is sure of every character.
+    crop = cv2.resize(cv2.resize(crop[475:575, 543:768], (40, 18), interpolation=cv2.INTER_AREA),
+                      (225, 100))
+    probs = {name: d.read_crops([crop], ["mercosur_ar"])[0].probs for name, d in (
+        ("pair", Detector.load(shipped, reader_weights=reader)),
+        ("first", Detector.load(shipped)), ("second", Detector.load(reader)))}
+    assert np.allclose(probs["pair"], probs["second"], atol=1e-5)
+    assert not np.allclose(probs["pair"], probs["first"], atol=1e-3)
     r = run("detect", REPO_ROOT / "samples" / "scene.jpg", "--json", "--reader-weights", reader)
     assert r.returncode == 0, r.stderr[-2000:]
     assert [p["plate"] for p in json.loads(r.stdout)["plates"]] == ["AE418KT"]
