@@ -84,10 +84,12 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     base = [sys.executable, "-m", "trainer", "train", "--out", str(out), "--batch", "8",
             "--eval-every", "2", "--val-count", "16", "--workers", "1"]
     env = {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"}
-    r = subprocess.run(base + ["--steps", "4", "--stem", "stride", "--size", "wide"],
+    r = subprocess.run(base + ["--steps", "4", "--stem", "stride", "--size", "wide",
+                               "--precision", "mixed_bfloat16"],
                        cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
+    assert "training on CPU, mixed_bfloat16" in r.stdout
     run = out.parent / "m.run"
     assert out.is_file() and (run / "checkpoint.keras").is_file() and (run / "curves.png").is_file()
     r = subprocess.run(base + ["--steps", "6", "--resume", str(run / "checkpoint.keras")],
@@ -114,6 +116,8 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     models = [load_model(p) for p in (out, run / "checkpoint.keras", again)]
     assert [stem_of(m) for m in models] == ["stride"] * 3
     assert [size_of(m) for m in models] == [SIZES["wide"]] * 3
+    # Trained in mixed precision, the weights file still computes in float32.
+    assert {layer.dtype_policy.name for layer in models[0].layers} == {"float32"}
     r = subprocess.run(base + ["--steps", "6", "--resume", str(tmp_path / "nope.keras")],
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "checkpoint not found" in r.stderr
@@ -123,6 +127,24 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     r = subprocess.run(base + ["--steps", "2", "--size", "huge"], cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "unknown --size 'huge': one of compact, wide" in r.stderr
+    r = subprocess.run(base + ["--steps", "2", "--precision", "half"], cwd=REPO_ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "unknown --precision 'half'" in r.stderr
+
+
+def test_training_precision_follows_the_hardware(tmp_path):
+    from trainer.train import cpu_has_bf16, precision_for
+
+    assert precision_for("auto", gpus=1, bf16_cpu=False) == "mixed_float16"
+    assert precision_for("auto", gpus=0, bf16_cpu=True) == "mixed_bfloat16"
+    assert precision_for("auto", gpus=0, bf16_cpu=False) == "float32"
+    assert precision_for("float32", gpus=2, bf16_cpu=True) == "float32"
+    info = tmp_path / "cpuinfo"
+    info.write_text("flags\t\t: fpu sse avx2 avx512f avx512_bf16 avx512_vnni\n")
+    assert cpu_has_bf16(info)
+    info.write_text("flags\t\t: fpu sse avx2 avx512f avx512_vnni\n")
+    assert not cpu_has_bf16(info)
+    assert not cpu_has_bf16(tmp_path / "missing")
 
 
 def test_init_copies_the_layers_whose_names_and_shapes_match_and_skips_the_others(tmp_path):

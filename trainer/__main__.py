@@ -86,11 +86,17 @@ def cmd_train(args) -> int:
     if args.size is not None and args.size not in SIZES:
         print(f"error: unknown --size {args.size!r}: one of {', '.join(SIZES)}", file=sys.stderr)
         return 2
+    from .train import PRECISIONS
+
+    if args.precision not in PRECISIONS:
+        print(f"error: unknown --precision {args.precision!r}: one of {', '.join(PRECISIONS)}",
+              file=sys.stderr)
+        return 2
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
         workers=args.workers, eval_every=args.eval_every, val_count=args.val_count,
         resume=args.resume, init=args.init, presence_only=args.presence_only, stem=args.stem,
-        size=args.size,
+        size=args.size, precision=args.precision,
     )
     train(cfg, _sources(args))
     return 0
@@ -192,6 +198,10 @@ def parser() -> argparse.ArgumentParser:
                         "convolution 64 wide, one 64-wide reader convolution) or wide (96, "
                         "and two 128-wide reader convolutions); default: that of --init, "
                         "else compact")
+    t.add_argument("--precision", default="auto",
+                   help="auto (default: mixed float16 on GPUs, mixed bfloat16 on CPUs with "
+                        "native bfloat16, such as AVX-512 BF16 or AMX, else float32), "
+                        "float32, mixed_float16 or mixed_bfloat16")
     t.set_defaults(func=cmd_train)
 
     sc = with_sources(sub.add_parser(
