@@ -3,7 +3,7 @@
     .venv/bin/python bench/weights_figures.py --weights weights/anprd.keras
     .venv/bin/python bench/weights_figures.py --weights runs/x.keras --only synth crops_real
     .venv/bin/python bench/weights_figures.py --weights weights/anprd.keras \
-        --reader-weights weights/run15_wide.keras     # one file finds, the other reads
+        --reader-weights weights/wide.keras     # one file finds, the other reads
 
 Draws the synthetic sets of the model card into data/ when they are missing (their seeds
 are never used in training), then runs, for the weights: `trainer eval` on 10,000 fresh

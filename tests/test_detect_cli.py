@@ -107,7 +107,7 @@ def test_another_weights_file_can_read_what_the_weights_find(tmp_path):
 
     from anprd.detector import Detector
 
-    shipped, reader = WEIGHTS, REPO_ROOT / "weights" / "run15_wide.keras"
+    shipped, reader = WEIGHTS, REPO_ROOT / "weights" / "wide.keras"
     # A crop is read by the reader alone: the pair must read it as the second file does,
     # not as the first.
     crop = cv2.imread(str(REPO_ROOT / "samples" / "scene.jpg"), cv2.IMREAD_GRAYSCALE)
