@@ -84,12 +84,10 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     base = [sys.executable, "-m", "trainer", "train", "--out", str(out), "--batch", "8",
             "--eval-every", "2", "--val-count", "16", "--workers", "1"]
     env = {"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"}
-    r = subprocess.run(base + ["--steps", "4", "--stem", "stride", "--size", "wide",
-                               "--precision", "mixed_bfloat16"],
+    r = subprocess.run(base + ["--steps", "4", "--stem", "stride", "--size", "wide"],
                        cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "training on CPU, mixed_bfloat16" in r.stdout
     run = out.parent / "m.run"
     assert out.is_file() and (run / "checkpoint.keras").is_file() and (run / "curves.png").is_file()
     r = subprocess.run(base + ["--steps", "6", "--resume", str(run / "checkpoint.keras")],
@@ -116,8 +114,6 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     models = [load_model(p) for p in (out, run / "checkpoint.keras", again)]
     assert [stem_of(m) for m in models] == ["stride"] * 3
     assert [size_of(m) for m in models] == [SIZES["wide"]] * 3
-    # Trained in mixed precision, the weights file still computes in float32.
-    assert {layer.dtype_policy.name for layer in models[0].layers} == {"float32"}
     r = subprocess.run(base + ["--steps", "6", "--resume", str(tmp_path / "nope.keras")],
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "checkpoint not found" in r.stderr
@@ -145,6 +141,31 @@ def test_training_precision_follows_the_hardware(tmp_path):
     info.write_text("flags\t\t: fpu sse avx2 avx512f avx512_vnni\n")
     assert not cpu_has_bf16(info)
     assert not cpu_has_bf16(tmp_path / "missing")
+    # A mixed precision the hardware lacks is refused, by name, before any training.
+    with pytest.raises(ValueError, match="mixed_float16 needs a GPU"):
+        precision_for("mixed_float16", gpus=0, bf16_cpu=True)
+    with pytest.raises(ValueError, match="native bfloat16"):
+        precision_for("mixed_bfloat16", gpus=0, bf16_cpu=False)
+    assert precision_for("mixed_bfloat16", gpus=1, bf16_cpu=False) == "mixed_bfloat16"
+
+
+def test_weights_trained_in_mixed_precision_are_written_in_float32(tmp_path):
+    import keras
+
+    from anprd.model import build_model, load_model
+    from trainer.train import export
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build_model()
+        assert model.get_layer("c2").dtype_policy.name == "mixed_bfloat16"
+        export(model, tmp_path / "w.keras")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    again = load_model(tmp_path / "w.keras")
+    assert {layer.dtype_policy.name for layer in again.layers} == {"float32"}
+    for a, b in zip(model.get_weights(), again.get_weights(), strict=True):
+        assert (a == b).all()
 
 
 def test_init_copies_the_layers_whose_names_and_shapes_match_and_skips_the_others(tmp_path):

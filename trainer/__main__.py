@@ -86,11 +86,18 @@ def cmd_train(args) -> int:
     if args.size is not None and args.size not in SIZES:
         print(f"error: unknown --size {args.size!r}: one of {', '.join(SIZES)}", file=sys.stderr)
         return 2
-    from .train import PRECISIONS
+    from anprd.backend import gpu_devices
+
+    from .train import PRECISIONS, cpu_has_bf16, precision_for
 
     if args.precision not in PRECISIONS:
         print(f"error: unknown --precision {args.precision!r}: one of {', '.join(PRECISIONS)}",
               file=sys.stderr)
+        return 2
+    try:
+        precision_for(args.precision, len(gpu_devices()), cpu_has_bf16())
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,

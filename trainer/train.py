@@ -95,7 +95,17 @@ def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 def precision_for(requested: str, gpus: int, bf16_cpu: bool) -> str:
     """The Keras dtype policy to train under: with "auto", float16 mixed precision on
-    GPUs, bfloat16 on CPUs that compute in it natively, float32 otherwise."""
+    GPUs, bfloat16 on CPUs that compute in it natively, float32 otherwise.
+
+    A mixed precision the hardware cannot run is a ValueError naming it: TensorFlow's
+    CPU convolutions have no float16, nor bfloat16 without native support."""
+    if requested == "mixed_float16" and not gpus:
+        raise ValueError("--precision mixed_float16 needs a GPU; on this CPU use auto or "
+                         "float32")
+    if requested == "mixed_bfloat16" and not gpus and not bf16_cpu:
+        raise ValueError("--precision mixed_bfloat16 needs a GPU or a CPU with native "
+                         "bfloat16 (AVX-512 BF16 or AMX), which this one lacks; use auto "
+                         "or float32")
     if requested != "auto":
         return requested
     if gpus:
