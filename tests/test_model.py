@@ -129,7 +129,7 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
 
 
 def test_training_precision_follows_the_hardware(tmp_path):
-    from trainer.train import cpu_has_bf16, precision_for
+    from trainer.train import PrecisionError, cpu_has_bf16, precision_for
 
     assert precision_for("auto", gpus=1, bf16_cpu=False) == "mixed_float16"
     assert precision_for("auto", gpus=0, bf16_cpu=True) == "mixed_bfloat16"
@@ -142,10 +142,12 @@ def test_training_precision_follows_the_hardware(tmp_path):
     assert not cpu_has_bf16(info)
     assert not cpu_has_bf16(tmp_path / "missing")
     # A mixed precision the hardware lacks is refused, by name, before any training.
-    with pytest.raises(ValueError, match="mixed_float16 needs a GPU"):
+    with pytest.raises(PrecisionError, match="mixed_float16 needs a GPU"):
         precision_for("mixed_float16", gpus=0, bf16_cpu=True)
-    with pytest.raises(ValueError, match="native bfloat16"):
+    with pytest.raises(PrecisionError, match="native bfloat16"):
         precision_for("mixed_bfloat16", gpus=0, bf16_cpu=False)
+    with pytest.raises(PrecisionError, match="unknown --precision 'half'"):
+        precision_for("half", gpus=1, bf16_cpu=True)
     assert precision_for("mixed_bfloat16", gpus=1, bf16_cpu=False) == "mixed_bfloat16"
 
 

@@ -67,7 +67,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .train import TrainConfig, train
+    from .train import PrecisionError, TrainConfig, train
 
     for path, what in ((args.resume, "checkpoint"), (args.init, "weights")):
         if path and not path.is_file():
@@ -86,26 +86,17 @@ def cmd_train(args) -> int:
     if args.size is not None and args.size not in SIZES:
         print(f"error: unknown --size {args.size!r}: one of {', '.join(SIZES)}", file=sys.stderr)
         return 2
-    from anprd.backend import gpu_devices
-
-    from .train import PRECISIONS, cpu_has_bf16, precision_for
-
-    if args.precision not in PRECISIONS:
-        print(f"error: unknown --precision {args.precision!r}: one of {', '.join(PRECISIONS)}",
-              file=sys.stderr)
-        return 2
-    try:
-        precision_for(args.precision, len(gpu_devices()), cpu_has_bf16())
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
         workers=args.workers, eval_every=args.eval_every, val_count=args.val_count,
         resume=args.resume, init=args.init, presence_only=args.presence_only, stem=args.stem,
         size=args.size, precision=args.precision,
     )
-    train(cfg, _sources(args))
+    try:
+        train(cfg, _sources(args))
+    except PrecisionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

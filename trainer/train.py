@@ -82,10 +82,14 @@ def _fit_schedule(optimizer, steps: int) -> None:
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 
 
+class PrecisionError(ValueError):
+    """A training precision that is unknown or that the hardware cannot run."""
+
+
 def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether the CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX): only then do
-    mixed-precision steps run faster on it (22% on a 2-core AMD EPYC); elsewhere
-    bfloat16 is emulated and slower than float32."""
+    """Whether the CPU computes in bfloat16 natively (AVX-512 BF16 or AMX). Only then
+    are mixed-precision steps faster (README, "Model and training"); without it
+    TensorFlow's oneDNN convolutions emulate bfloat16 or, on AVX2, fail."""
     try:
         flags = cpuinfo.read_text()
     except OSError:
@@ -95,17 +99,18 @@ def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 def precision_for(requested: str, gpus: int, bf16_cpu: bool) -> str:
     """The Keras dtype policy to train under: with "auto", float16 mixed precision on
-    GPUs, bfloat16 on CPUs that compute in it natively, float32 otherwise.
-
-    A mixed precision the hardware cannot run is a ValueError naming it: TensorFlow's
-    CPU convolutions have no float16, nor bfloat16 without native support."""
+    GPUs, bfloat16 on CPUs that compute in it natively, float32 otherwise. A precision
+    that is unknown or that the hardware cannot run is a PrecisionError naming it."""
+    if requested not in PRECISIONS:
+        raise PrecisionError(f"unknown --precision {requested!r}: one of "
+                             f"{', '.join(PRECISIONS)}")
     if requested == "mixed_float16" and not gpus:
-        raise ValueError("--precision mixed_float16 needs a GPU; on this CPU use auto or "
-                         "float32")
+        raise PrecisionError("--precision mixed_float16 needs a GPU; on this CPU use auto "
+                             "or float32")
     if requested == "mixed_bfloat16" and not gpus and not bf16_cpu:
-        raise ValueError("--precision mixed_bfloat16 needs a GPU or a CPU with native "
-                         "bfloat16 (AVX-512 BF16 or AMX), which this one lacks; use auto "
-                         "or float32")
+        raise PrecisionError("--precision mixed_bfloat16 needs a GPU or a CPU with native "
+                             "bfloat16 (AVX-512 BF16 or AMX), which this one lacks; use "
+                             "auto or float32")
     if requested != "auto":
         return requested
     if gpus:
@@ -115,7 +120,8 @@ def precision_for(requested: str, gpus: int, bf16_cpu: bool) -> str:
 
 def _setup_devices(precision: str) -> str:
     """Use every GPU there is, with data parallelism across several, and the fastest
-    precision the hardware has. Variables stay float32 under every policy."""
+    precision the hardware has (variables stay float32 under every policy). Runs first
+    in `train`, so a PrecisionError comes before any work."""
     from anprd.backend import gpu_devices
 
     gpus = gpu_devices()
@@ -123,7 +129,8 @@ def _setup_devices(precision: str) -> str:
     keras.mixed_precision.set_global_policy(policy)
     if len(gpus) > 1:
         keras.distribution.set_distribution(keras.distribution.DataParallel(devices=gpus))
-    return f"{f'{len(gpus)} GPU(s)' if gpus else 'CPU'}, {policy}"
+    where = f"{len(gpus)} GPU(s)" if gpus else "CPU"
+    return f"{where}, {policy}"
 
 
 class Progress:
