@@ -104,10 +104,13 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     rows = (run / "log.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows] == ["step", "2", "4", "6"]
     again = tmp_path / "again" / "m.keras"
-    r = subprocess.run(base[:5] + [str(again)] + base[6:] + ["--steps", "2", "--init", str(out)],
+    r = subprocess.run(base[:5] + [str(again)] + base[6:] + ["--steps", "1", "--init", str(out)],
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "starting from the weights of" in r.stdout and again.is_file()
+    # A run shorter than --eval-every is one step long, scored at its end.
+    rows = (again.parent / "m.run" / "log.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows] == ["step", "1"]
     # A run from trained weights keeps their stem and size, and so does every file it writes.
     from anprd.model import SIZES, load_model, size_of, stem_of
 
@@ -117,6 +120,9 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     r = subprocess.run(base + ["--steps", "6", "--resume", str(tmp_path / "nope.keras")],
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "checkpoint not found" in r.stderr
+    r = subprocess.run(base + ["--steps", "5"], cwd=REPO_ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "--steps 5 is not a multiple of --eval-every 2" in r.stderr
     r = subprocess.run(base + ["--steps", "2", "--stem", "same"], cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "unknown --stem 'same': one of pool, stride" in r.stderr

@@ -86,9 +86,18 @@ def cmd_train(args) -> int:
     if args.size is not None and args.size not in SIZES:
         print(f"error: unknown --size {args.size!r}: one of {', '.join(SIZES)}", file=sys.stderr)
         return 2
+    if args.steps < 1 or args.eval_every < 1 or args.batch < 1:
+        print("error: --steps, --eval-every and --batch must be positive", file=sys.stderr)
+        return 2
+    # A short run is scored once, at its end.
+    eval_every = min(args.eval_every, args.steps)
+    if args.steps % eval_every:
+        print(f"error: --steps {args.steps} is not a multiple of --eval-every {eval_every}: "
+              "the run is scored and checkpointed every --eval-every steps", file=sys.stderr)
+        return 2
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
-        workers=args.workers, eval_every=args.eval_every, val_count=args.val_count,
+        workers=args.workers, eval_every=eval_every, val_count=args.val_count,
         resume=args.resume, init=args.init, presence_only=args.presence_only, stem=args.stem,
         size=args.size, precision=args.precision,
     )
