@@ -94,6 +94,9 @@ def run(args) -> int:
     except ValueError as e:
         print(f"anprd bench: {e}", file=sys.stderr)
         return 2
+    if args.repeats < 1 or args.seed_repeats < 1:
+        print("anprd bench: --repeats and --seed-repeats must be at least 1", file=sys.stderr)
+        return 2
     detector = load_detector(args)
     if detector is None:
         return 2

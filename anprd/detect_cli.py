@@ -29,6 +29,27 @@ def add_read_args(p: argparse.ArgumentParser) -> None:
                         f"(default {DEFAULT_MIN_CONFIDENCE}, as for cameras)")
 
 
+def read_args_problem(args) -> str | None:
+    """What is wrong with the reading options, checked before the model is loaded."""
+    if not 0.0 <= args.min_confidence <= 1.0:
+        return f"--min-confidence {args.min_confidence} is not a probability from 0 to 1"
+    if getattr(args, "every", 1) < 1:
+        return f"--every {args.every}: look at every Nth frame, N at least 1"
+    return None
+
+
+def annotation_name(path: Path, frame: int | None, taken: set[str]) -> str:
+    """`name.annotated.jpg` (`name_000120.annotated.jpg` for a video frame): never the
+    name of a picture given to read, and not one written before in the same run."""
+    stem = path.stem if frame is None else f"{path.stem}_{frame:06d}"
+    name, k = f"{stem}.annotated.jpg", 1
+    while name in taken:
+        k += 1
+        name = f"{stem}-{k}.annotated.jpg"
+    taken.add(name)
+    return name
+
+
 def load_detector(args):
     """The detector, or a clear message and exit code 2 (never a traceback)."""
     from .detector import Detector, DetectorError
@@ -68,6 +89,10 @@ def run(args) -> int:
     from .pictures import PictureError, annotate, is_video, read_image, read_json, video_frames
     from .reads import DetectParams
 
+    problem = read_args_problem(args)
+    if problem:
+        print(f"anprd detect: {problem}", file=sys.stderr)
+        return 2
     detector = load_detector(args)
     if detector is None:
         return 2
@@ -75,6 +100,7 @@ def run(args) -> int:
     if args.annotate:
         args.annotate.mkdir(parents=True, exist_ok=True)
     failed = 0
+    written: set[str] = set()
 
     def report(path: Path, frame: int | None, img) -> None:
         t = time.perf_counter()
@@ -93,15 +119,16 @@ def run(args) -> int:
             )
             print(f"{name}: {plates or 'no plate'}", flush=True)
         if args.annotate:
-            stem = path.stem if frame is None else f"{path.stem}_{frame:06d}"
-            cv2.imwrite(str(args.annotate / f"{stem}.jpg"), annotate(img, reads))
+            out = args.annotate / annotation_name(path, frame, written)
+            if not cv2.imwrite(str(out), annotate(img, reads)):
+                raise PictureError(f"{out}: cannot write the annotated picture")
 
     for path in args.files:
         try:
             if is_video(path):
                 if not path.is_file():
                     raise PictureError(f"{path}: no such file")
-                for i, frame in video_frames(path, max(1, args.every)):
+                for i, frame in video_frames(path, args.every):
                     report(path, i, frame)
             else:
                 report(path, None, read_image(path))

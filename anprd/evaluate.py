@@ -14,7 +14,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from .detect_cli import add_model_args, add_read_args, load_detector
+from .detect_cli import add_model_args, add_read_args, load_detector, read_args_problem
 from .formats import FORMATS
 
 
@@ -44,12 +44,16 @@ def load_labels(folder: Path) -> dict[str, list[str]]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no labels.csv (a file,plate header, a row per plate)")
     labels: dict[str, list[str]] = {}
-    with path.open(newline="") as fh:
+    # utf-8-sig: a spreadsheet's CSV export often starts with a byte-order mark.
+    with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None or not {"file", "plate"} <= set(reader.fieldnames):
             raise ValueError(f"{path}: the header must be file,plate")
         for row in reader:
-            plates = labels.setdefault(row["file"], [])
+            if not (row["file"] or "").strip() or row["plate"] is None:
+                raise ValueError(f"{path}, line {reader.line_num}: a row is file,plate "
+                                 "(the plate may be empty, its comma may not be missing)")
+            plates = labels.setdefault(row["file"].strip(), [])
             if row["plate"].strip():
                 plates.append(row["plate"].strip().upper().replace(" ", ""))
     return labels
@@ -71,11 +75,15 @@ def eval_crops(detector, folder: Path, labels, formats, verbose: bool) -> dict:
     per = defaultdict(lambda: [0, 0])
     confusions: Counter = Counter()
     names, crops, truths = [], [], []
+    unreadable = 0
     for name, plates in labels.items():
         try:
             crops.append(read_image(folder / name))
         except PictureError as e:
             print(f"anprd eval: {e}", file=sys.stderr)
+            unreadable += 1
+            truth = plates[0] if plates else ""
+            per[format_of(truth)][1] += 1  # a crop that cannot be read is not read right
             continue
         names.append(name)
         truths.append(plates[0] if plates else "")
@@ -91,7 +99,7 @@ def eval_crops(detector, folder: Path, labels, formats, verbose: bool) -> dict:
             confusions.update(_confusions(truth, got))
         if verbose:
             print(f"{name}: {truth} read {got or '-'} {'ok' if got == truth else 'WRONG'}")
-    return _summary(per, confusions, {"ms_per_crop": round(ms, 2)})
+    return _summary(per, confusions, {"ms_per_crop": round(ms, 2), "unreadable": unreadable})
 
 
 def eval_scenes(detector, folder: Path, labels, params, verbose: bool) -> dict:
@@ -99,13 +107,17 @@ def eval_scenes(detector, folder: Path, labels, params, verbose: bool) -> dict:
 
     per = defaultdict(lambda: [0, 0])
     confusions: Counter = Counter()
-    missed = false_plates = pictures = 0
+    missed = false_plates = pictures = unreadable = 0
     times = []
     for name, truth in labels.items():
         try:
             img = read_image(folder / name)
         except PictureError as e:
             print(f"anprd eval: {e}", file=sys.stderr)
+            unreadable += 1
+            for plate in truth:  # a picture that cannot be read has its plates missed
+                per[format_of(plate)][1] += 1
+                missed += 1
             continue
         t = time.perf_counter()
         reads = detector.detect([img], [params])[0]
@@ -133,6 +145,7 @@ def eval_scenes(detector, folder: Path, labels, params, verbose: bool) -> dict:
         "pictures": pictures,
         "false_per_picture": round(false_plates / max(1, pictures), 3),
         "ms_median": round(statistics.median(times), 1) if times else None,
+        "unreadable": unreadable,
     }
     return _summary(per, confusions, extra)
 
@@ -155,6 +168,10 @@ def run(args) -> int:
     except (OSError, ValueError) as e:
         print(f"anprd eval: {e}", file=sys.stderr)
         return 2
+    problem = read_args_problem(args)
+    if problem:
+        print(f"anprd eval: {problem}", file=sys.stderr)
+        return 2
     detector = load_detector(args)
     if detector is None:
         return 2
@@ -171,5 +188,7 @@ def run(args) -> int:
         print(f"missed {s['missed']}, false plates {s['false_plates']} "
               f"({s['false_per_picture']} per picture), median {s['ms_median']} ms per picture")
     print("worst confusions: " + (", ".join(f"{k} x{n}" for k, n in s["confusions"]) or "none"))
+    if s["unreadable"]:
+        print(f"{s['unreadable']} file(s) could not be read: their plates count as not read")
     print(json.dumps({k: v for k, v in s.items() if k != "confusions"}))
-    return 0
+    return 1 if s["unreadable"] else 0

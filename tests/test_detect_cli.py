@@ -45,7 +45,10 @@ def test_detect_reads_the_sample_and_writes_json_and_annotations(tmp_path):
     assert plate["format"] == "mercosur_ar" and 0 < plate["confidence"] <= 1
     x1, y1, x2, y2 = plate["box"]
     assert 500 < x1 < x2 < 800 and 400 < y1 < y2 < 600
-    assert (tmp_path / "scene.jpg").is_file()
+    # Annotations never take an input's name: annotating into the pictures' own folder
+    # must not overwrite them.
+    assert (tmp_path / "scene.annotated.jpg").is_file()
+    assert bad.read_bytes() == b"this is text, not a JPEG"
 
 
 @needs_weights
@@ -73,6 +76,16 @@ def test_eval_on_small_real_pictures(tmp_path):
     assert summary["n"] == len(rows) and summary["pictures"] == len(rows)
     assert {"exact", "missed", "false_plates", "ms_median"} <= set(summary)
     assert summary["right"] + summary["missed"] == summary["n"]
+    # A picture that cannot be read is reported, and its plate counts as missed, not
+    # left out of the score; a spreadsheet's byte-order mark is no problem.
+    (tmp_path / "broken.jpg").write_bytes(b"not a JPEG")
+    text = (tmp_path / "labels.csv").read_text() + "broken.jpg,AB123CD\n"
+    (tmp_path / "labels.csv").write_text("\ufeff" + text, encoding="utf-8")
+    r = run("eval", tmp_path)
+    assert r.returncode == 1 and "broken.jpg" in r.stderr and "Traceback" not in r.stderr
+    again = json.loads(r.stdout.strip().splitlines()[-1])
+    assert (again["n"], again["missed"], again["unreadable"]) == (
+        summary["n"] + 1, summary["missed"] + 1, 1)
 
 
 @needs_weights
@@ -98,6 +111,13 @@ def test_missing_weights_and_labels_are_clear_errors(tmp_path):
     assert "Traceback" not in r.stderr
     r = run("eval", tmp_path)
     assert r.returncode == 2 and "labels.csv" in r.stderr
+    (tmp_path / "labels.csv").write_text("file,plate\nfoo.jpg\n")
+    r = run("eval", tmp_path)
+    assert r.returncode == 2 and "labels.csv, line 2: a row is file,plate" in r.stderr
+    for args, problem in ((["--min-confidence", "50"], "not a probability from 0 to 1"),
+                          (["--every", "0"], "--every 0")):
+        r = run("detect", REPO_ROOT / "samples" / "scene.jpg", *args)
+        assert r.returncode == 2 and problem in r.stderr and "Traceback" not in r.stderr
 
 
 @needs_weights
@@ -145,6 +165,8 @@ def test_bench_prints_both_networks_and_a_json_summary():
     assert summary["ms_per_frame"] > 0 and summary["seed_ms_per_frame"] > 0
     assert summary["speedup"] == pytest.approx(
         summary["seed_ms_per_frame"] / summary["ms_per_frame"], rel=0.05)
+    r = run("bench", "--size", "320x240", "--repeats", "0")
+    assert r.returncode == 2 and "--repeats and --seed-repeats must be at least 1" in r.stderr
 
 
 @needs_weights

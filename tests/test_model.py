@@ -120,16 +120,32 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     r = subprocess.run(base + ["--steps", "6", "--resume", str(tmp_path / "nope.keras")],
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "checkpoint not found" in r.stderr
-    r = subprocess.run(base + ["--steps", "5"], cwd=REPO_ROOT, env=env,
+    # A new run over one that is there would destroy its log and checkpoint.
+    r = subprocess.run(base + ["--steps", "4"], cwd=REPO_ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "is already in" in r.stderr and "--resume" in r.stderr
+    assert len((run / "log.csv").read_text().splitlines()) == 4  # the run is as it was
+    r = subprocess.run(base + ["--steps", "8", "--eval-every", "4", "--resume",
+                               str(run / "checkpoint.keras")], cwd=REPO_ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "at step 6, which is not a multiple of --eval-every 4" in r.stderr
+    fresh = base[:5] + [str(tmp_path / "fresh" / "m.keras")] + base[6:]
+    for args, problem in ((["--out", str(tmp_path)], "written to a .keras file"),
+                          (["--batch", "4096"], "--batch must be 1 to 2048"),
+                          (["--workers", "0"], "--workers and --val-count must be at least 1")):
+        r = subprocess.run(fresh + ["--steps", "2"] + args, cwd=REPO_ROOT, env=env,
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 2 and problem in r.stderr, (args, r.stderr[-500:])
+    r = subprocess.run(fresh + ["--steps", "5"], cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "--steps 5 is not a multiple of --eval-every 2" in r.stderr
-    r = subprocess.run(base + ["--steps", "2", "--stem", "same"], cwd=REPO_ROOT, env=env,
+    r = subprocess.run(fresh + ["--steps", "2", "--stem", "same"], cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "unknown --stem 'same': one of pool, stride" in r.stderr
-    r = subprocess.run(base + ["--steps", "2", "--size", "huge"], cwd=REPO_ROOT, env=env,
+    r = subprocess.run(fresh + ["--steps", "2", "--size", "huge"], cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "unknown --size 'huge': one of compact, wide" in r.stderr
-    r = subprocess.run(base + ["--steps", "2", "--precision", "half"], cwd=REPO_ROOT, env=env,
+    r = subprocess.run(fresh + ["--steps", "2", "--precision", "half"], cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "unknown --precision 'half'" in r.stderr
 

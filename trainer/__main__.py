@@ -19,11 +19,29 @@ def _sources(args):
     return Sources.resolve(args.fonts or (), args.backgrounds or ())
 
 
+def _count_problem(count: int) -> str | None:
+    return None if count >= 1 else f"--count must be at least 1, not {count}"
+
+
+def _out_folder_problem(out: Path) -> str | None:
+    """A folder to write samples into must be new or empty: old samples left in it
+    would be scored with the new ones."""
+    if out.is_file():
+        return f"--out {out} is a file, not a folder"
+    if out.is_dir() and any(out.iterdir()):
+        return f"--out {out} already holds files: give a new or empty folder"
+    return None
+
+
 def cmd_generate(args) -> int:
     from tqdm import tqdm
 
     from .generate import write_samples
 
+    problem = _count_problem(args.count) or _out_folder_problem(args.out)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     sources = _sources(args)
     with tqdm(total=args.count, unit="samples", disable=None) as bar:
         write_samples(args.out, args.count, args.seed, args.workers, sources, bar.update)
@@ -35,9 +53,14 @@ def cmd_preview(args) -> int:
 
     from .generate import ChunkMaker, preview_sheet
 
+    if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        print(f"error: --out {args.out}: the sheet is a .png or .jpg file", file=sys.stderr)
+        return 2
     samples = ChunkMaker(_sources(args), args.seed).chunk(0, 0, 64)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(args.out), preview_sheet(samples))
+    if not cv2.imwrite(str(args.out), preview_sheet(samples)):
+        print(f"error: cannot write {args.out}", file=sys.stderr)
+        return 2
     print(f"wrote {args.out}")
     return 0
 
@@ -48,6 +71,9 @@ def cmd_bench(args) -> int:
 
     from .generate import CHUNK, ChunkMaker
 
+    if args.chunks < 1:
+        print("error: --chunks must be at least 1", file=sys.stderr)
+        return 2
     cv2.setNumThreads(1)  # as in a worker process: one core
 
     maker = ChunkMaker(_sources(args), args.seed)
@@ -67,8 +93,25 @@ def cmd_bench(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .train import PrecisionError, TrainConfig, train
+    from .generate import CHUNK
+    from .train import PrecisionError, ResumeError, TrainConfig, run_dir, train
 
+    if args.out.suffix != ".keras" or args.out.is_dir():
+        print(f"error: --out {args.out}: the weights are written to a .keras file",
+              file=sys.stderr)
+        return 2
+    if not args.resume and (run_dir(args.out) / "checkpoint.keras").exists():
+        print(f"error: a run of {args.out} is already in {run_dir(args.out)}: go on with it "
+              f"(--resume {run_dir(args.out) / 'checkpoint.keras'}), or move it away for a "
+              "new run", file=sys.stderr)
+        return 2
+    if not 1 <= args.batch <= CHUNK:
+        print(f"error: --batch must be 1 to {CHUNK} (the windows of one generated chunk)",
+              file=sys.stderr)
+        return 2
+    if args.workers < 1 or args.val_count < 1:
+        print("error: --workers and --val-count must be at least 1", file=sys.stderr)
+        return 2
     for path, what in ((args.resume, "checkpoint"), (args.init, "weights")):
         if path and not path.is_file():
             print(f"error: {what} not found: {path}", file=sys.stderr)
@@ -86,8 +129,8 @@ def cmd_train(args) -> int:
     if args.size is not None and args.size not in SIZES:
         print(f"error: unknown --size {args.size!r}: one of {', '.join(SIZES)}", file=sys.stderr)
         return 2
-    if args.steps < 1 or args.eval_every < 1 or args.batch < 1:
-        print("error: --steps, --eval-every and --batch must be positive", file=sys.stderr)
+    if args.steps < 1 or args.eval_every < 1:
+        print("error: --steps and --eval-every must be at least 1", file=sys.stderr)
         return 2
     # A short run is scored once, at its end.
     eval_every = min(args.eval_every, args.steps)
@@ -103,7 +146,7 @@ def cmd_train(args) -> int:
     )
     try:
         train(cfg, _sources(args))
-    except PrecisionError as e:
+    except (PrecisionError, ResumeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
@@ -118,7 +161,11 @@ def cmd_eval(args) -> int:
     if not args.data.is_dir():
         print(f"error: data folder not found: {args.data}", file=sys.stderr)
         return 2
-    return main(args.weights, args.data)
+    try:
+        return main(args.weights, args.data)
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 def cmd_sample_video(args) -> int:
@@ -144,6 +191,10 @@ def _scene_size(text: str) -> tuple[int, int]:
 def cmd_scenes(args) -> int:
     from .scenes import write, write_crops
 
+    problem = _count_problem(args.count) or _out_folder_problem(args.out)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     if args.crops:
         write_crops(args.out, args.count, args.seed, _sources(args))
         print(f"wrote {args.count} crops and {args.out / 'labels.csv'}; "
@@ -182,7 +233,9 @@ def parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_bench)
 
     t = with_sources(sub.add_parser("train", help="train the network"))
-    t.add_argument("--out", type=Path, default=Path("weights/anprd.keras"))
+    t.add_argument("--out", type=Path, required=True,
+                   help="the weights file to write (.keras); its run folder, <name>.run/, "
+                        "holds the log, the curves and the checkpoint")
     t.add_argument("--steps", type=int, default=30000)
     t.add_argument("--batch", type=int, default=64)
     t.add_argument("--lr", type=float, default=2e-3)

@@ -51,7 +51,11 @@ class TrainConfig:
     precision: str = "auto"  # PRECISIONS
 
 
-def _run_dir(out: Path) -> Path:
+class ResumeError(ValueError):
+    """A checkpoint that cannot be gone on with as asked."""
+
+
+def run_dir(out: Path) -> Path:
     return out.parent / f"{out.stem}.run"
 
 
@@ -234,14 +238,20 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
     from .generate import BatchStream
 
     device = _setup_devices(cfg.precision)
-    run = _run_dir(cfg.out)
+    run = run_dir(cfg.out)
     run.mkdir(parents=True, exist_ok=True)
     initial_epoch = 0
     if cfg.resume:
         model = keras.saving.load_model(cfg.resume, custom_objects=CUSTOM_OBJECTS)
         state = cfg.resume.parent / "state.json"
         if state.exists():
-            initial_epoch = json.loads(state.read_text())["epoch"]
+            done = json.loads(state.read_text())
+            step = int(done.get("step", done["epoch"] * cfg.eval_every))
+            if step % cfg.eval_every:
+                raise ResumeError(f"the checkpoint is at step {step}, which is not a multiple "
+                                  f"of --eval-every {cfg.eval_every}: resume with the "
+                                  "--eval-every of its run")
+            initial_epoch = step // cfg.eval_every
         print(f"resuming from {cfg.resume} at step {initial_epoch * cfg.eval_every}")
         _fit_schedule(model.optimizer, cfg.steps)
     else:
