@@ -116,6 +116,26 @@ def test_empty_font_folder_is_a_clear_error(tmp_path):
         find_font_files([tmp_path])
 
 
+def test_sample_writers_refuse_bad_counts_and_folders(tmp_path):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "old.png").write_text("x")
+    for cmd, problem in (
+        (["generate", "--count", "0", "--out", str(tmp_path / "new")], "--count must be at"),
+        (["scenes", "--count", "-3", "--out", str(tmp_path / "new")], "--count must be at"),
+        (["generate", "--count", "5", "--out", str(tmp_path / "file")], "is a file, not a folder"),
+        (["scenes", "--count", "5", "--out", str(tmp_path / "full")], "already holds files"),
+        (["preview", "--out", str(tmp_path / "sheet")], "a .png or .jpg file"),
+        (["eval", "--weights", str(tmp_path / "file"), "--data", str(tmp_path / "full")],
+         "no generated samples"),
+    ):
+        r = subprocess.run([sys.executable, "-m", "trainer", *cmd], cwd=REPO_ROOT,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 2 and problem in r.stderr, (cmd, r.stderr[-800:])
+        assert "Traceback" not in r.stderr
+    assert not (tmp_path / "new").exists()
+
+
 def test_preview_sheet(tmp_path):
     out = tmp_path / "sheet.png"
     subprocess.run([sys.executable, "-m", "trainer", "preview", "--out", str(out)],
@@ -134,6 +154,41 @@ def test_wide_text_is_narrowed_to_stay_on_the_plate():
                          (150, 30), max_width=200)[0]
         cols = np.nonzero(mask.max(axis=0) > 0.1)[0]
         assert cols[-1] - cols[0] + 1 <= 200 + 7, font.name  # pixel rounding: under 1 a glyph
+
+
+def test_plate_lettering_draws_every_character_condensed_and_distinct():
+    from trainer.lettering import STYLES, stroke_fonts
+
+    fonts = stroke_fonts()
+    assert len(fonts) == len(STYLES)
+    for font in fonts:
+        assert set(font.glyphs) == set(PLATE_CHARS)
+        shapes = {}
+        for ch, g in font.glyphs.items():
+            assert g.dtype == np.uint8 and g.max() == 255
+            if ch not in "I1":  # tall and condensed, as embossed plate characters are
+                assert 0.3 < g.shape[1] / g.shape[0] < 0.75, (font.name, ch, g.shape)
+            shapes[ch] = cv2.resize(g, (24, 48), interpolation=cv2.INTER_AREA) / 255.0
+        # The pairs the reader confused on real legacy plates look different here. (O and
+        # 0 may share a shape: the formats say which one a position holds.)
+        for a, b in ("OD", "MH", "MW", "NH", "WH", "OQ", "B8", "S5", "EF", "PR"):
+            differ = int((np.abs(shapes[a] - shapes[b]) > 0.5).sum())
+            assert differ > 0.025 * shapes[a].size, (font.name, a, b, differ)
+
+
+def test_legacy_plates_are_drawn_in_the_plate_lettering_when_given():
+    from trainer.fonts import load_fonts
+    from trainer.lettering import stroke_fonts
+    from trainer.scene import random_plate
+
+    fonts, lettering = load_fonts(), stroke_fonts()
+    rng = np.random.default_rng(4)
+    plates = [random_plate(rng, fonts, lettering) for _ in range(60)]
+    legacy = [p for p in plates if p.format == "legacy_ar"]
+    assert legacy and all(len(p.text) == 6 for p in legacy)
+    # With only the lettering as fonts, a plate's characters are the lettering's.
+    plate = random_plate(np.random.default_rng(1), lettering, lettering)
+    assert plate.image.shape[1] > 2 * plate.image.shape[0] > 0
 
 
 def test_serif_bars_go_on_every_i_and_nowhere_else():

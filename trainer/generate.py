@@ -21,6 +21,7 @@ from anprd.window import COLUMN_W, N_COLUMNS
 
 from .backgrounds import build_pool, find_photos, load_photos
 from .fonts import Font, load_fonts
+from .lettering import stroke_fonts
 from .render import Plate
 from .scene import Sample, make_sample, random_plate
 
@@ -49,6 +50,7 @@ class ChunkMaker:
 
     def __init__(self, sources: Sources, seed: int):
         self.fonts: list[Font] = load_fonts(list(sources.font_dirs))
+        self.lettering = stroke_fonts()
         self.photos = load_photos(list(sources.photos))
         self.seed = seed
 
@@ -59,7 +61,8 @@ class ChunkMaker:
         # costliest step. A plate depends only on the seed, the chunk and its number.
         @functools.lru_cache(maxsize=1)
         def plate(j: int) -> Plate:
-            return random_plate(np.random.default_rng([self.seed, k, j, 1]), self.fonts)
+            return random_plate(np.random.default_rng([self.seed, k, j, 1]), self.fonts,
+                                self.lettering)
 
         return [
             make_sample(np.random.default_rng([self.seed, k, i]), pool, self.fonts,

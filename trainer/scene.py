@@ -74,12 +74,20 @@ def _place(H: np.ndarray, corners: np.ndarray, width: float, x0: float, y0: floa
     return A @ H
 
 
-def random_plate(rng: np.random.Generator, fonts: list[Font]) -> Plate:
+LETTERING_SHARE = 0.5  # legacy plates drawn in a plate maker's lettering, not a font
+
+
+def random_plate(rng: np.random.Generator, fonts: list[Font],
+                 lettering: list[Font] | tuple[Font, ...] = ()) -> Plate:
+    """A flat plate of either format; legacy ones, in `LETTERING_SHARE` of cases, in one
+    of the `lettering` fonts (`lettering.stroke_fonts`) when they are given."""
     font = fonts[int(rng.integers(len(fonts)))]
     small = fonts[int(rng.integers(len(fonts)))]
     if rng.random() < 0.55:
         plate = render_mercosur(rng, font, small)
     else:
+        if lettering and rng.random() < LETTERING_SHARE:
+            font = lettering[int(rng.integers(len(lettering)))]
         plate = render_legacy(rng, font, small)
     plate = weather(rng, plate)
     if rng.random() < 0.35:

@@ -19,6 +19,7 @@ import numpy as np
 from .backgrounds import _car, build_pool, load_photos
 from .fonts import Font, load_fonts
 from .generate import CHUNK, ChunkMaker, Sources
+from .lettering import stroke_fonts
 from .render import text_line
 from .scene import _place, composite, posed, random_plate
 
@@ -31,11 +32,11 @@ CAPTION_WORDS = ("ULTIMO MOMENTO", "EN VIVO", "TRANSITO", "Av. Corrientes 1234",
                  "Estacionamiento", "Salida", "Entrada 3", "Cochera", "T 18 C")
 
 
-def _vehicle(rng, img: np.ndarray, fonts: list[Font], x_slot: tuple[float, float]
-             ) -> tuple[np.ndarray, str]:
+def _vehicle(rng, img: np.ndarray, fonts: list[Font], x_slot: tuple[float, float],
+             lettering: list[Font]) -> tuple[np.ndarray, str]:
     """The picture with a car and its posed plate drawn in the slot's width; the plate's text."""
     H_img = img.shape[0]
-    plate = random_plate(rng, fonts)
+    plate = random_plate(rng, fonts, lettering)
     lo, hi = x_slot
     pw = rng.uniform(PLATE_W[0], min(PLATE_W[1], (hi - lo) / 2.2))
     cw = min(hi - lo, pw * rng.uniform(2.2, 4.0))
@@ -80,26 +81,28 @@ def _background(rng: np.random.Generator, pool: list[np.ndarray]) -> np.ndarray:
     return cv2.resize(bg, SIZE, interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
 
-def picture(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font]):
+def picture(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font],
+            lettering: list[Font]):
     """One (uint8 gray picture, plate texts) pair."""
     W, H = SIZE
     img = _background(rng, pool)
     n = int(rng.choice([0, 1, 1, 1, 2, 2, 3]))
     plates = []
     for k in range(n):  # side by side, each in its own share of the width
-        img, text = _vehicle(rng, img, fonts, (k * W / n, (k + 1) * W / n))
+        img, text = _vehicle(rng, img, fonts, (k * W / n, (k + 1) * W / n), lettering)
         plates.append(text)
     if rng.random() < 0.3:
         _caption(rng, img, fonts[int(rng.integers(len(fonts)))])
     return _camera(rng, img), plates
 
 
-def close_up(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font]):
+def close_up(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font],
+             lettering: list[Font]):
     """One (uint8 gray picture, [plate text]) pair: a plate 55% to 95% of the picture's
     width, slightly posed, as a phone or a news camera films it. Its own lettering must
     not be read as more plates."""
     img = _background(rng, pool)
-    plate = random_plate(rng, fonts)
+    plate = random_plate(rng, fonts, lettering)
     H, ratio = posed(rng, plate)
     pw = rng.uniform(0.55, 0.95) * SIZE[0]
     px = rng.uniform(0, SIZE[0] - pw)
@@ -115,6 +118,7 @@ def write(out: Path, count: int, seed: int, sources: Sources,
     `close_ups`, each picture is one plate filling most of it (`close_up`)."""
     draw = close_up if close_ups else picture
     fonts = load_fonts(list(sources.font_dirs))
+    lettering = stroke_fonts()
     rng = np.random.default_rng([seed, 7])
     pool = build_pool(rng, load_photos(list(sources.photos)), fonts, POOL)
     out.mkdir(parents=True, exist_ok=True)
@@ -122,7 +126,7 @@ def write(out: Path, count: int, seed: int, sources: Sources,
         w = csv.writer(fh)
         w.writerow(["file", "plate"])
         for i in range(count):
-            img, plates = draw(rng, pool, fonts)
+            img, plates = draw(rng, pool, fonts, lettering)
             if size != SIZE:
                 img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
             name = f"scene_{i:05d}.jpg"
