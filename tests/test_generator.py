@@ -186,6 +186,10 @@ def test_legacy_plates_are_drawn_in_the_plate_lettering_when_given():
     plates = [random_plate(rng, fonts, lettering) for _ in range(60)]
     legacy = [p for p in plates if p.format == "legacy_ar"]
     assert legacy and all(len(p.text) == 6 for p in legacy)
+    # The generator draws it only when asked (`--lettering`): run 18 read real legacy
+    # plates worse with it.
+    assert ChunkMaker(Sources.resolve(), 0).lettering == []
+    assert len(ChunkMaker(Sources.resolve(lettering=True), 0).lettering) == len(lettering)
     # With only the lettering as fonts, a plate's characters are the lettering's.
     plate = random_plate(np.random.default_rng(1), lettering, lettering)
     assert plate.image.shape[1] > 2 * plate.image.shape[0] > 0

@@ -16,7 +16,7 @@ from .fonts import FontError
 def _sources(args):
     from .generate import Sources
 
-    return Sources.resolve(args.fonts or (), args.backgrounds or ())
+    return Sources.resolve(args.fonts or (), args.backgrounds or (), args.lettering)
 
 
 def _count_problem(count: int) -> str | None:
@@ -215,6 +215,10 @@ def parser() -> argparse.ArgumentParser:
                         help="extra font folder (repeatable)")
         sp.add_argument("--backgrounds", action="append", type=Path, metavar="DIR",
                         help="extra background picture folder (repeatable)")
+        sp.add_argument("--lettering", action="store_true",
+                        help="draw half the legacy plates in the stroke lettering of "
+                             "trainer/lettering.py instead of a font (tried in run 18 and "
+                             "not kept: weights/MODEL_CARD.md)")
         sp.add_argument("--seed", type=int, default=1)
         return sp
 

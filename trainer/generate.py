@@ -37,12 +37,14 @@ class Sources:
     font_dirs: tuple[str, ...] = ()
     background_dirs: tuple[str, ...] = ()
     photos: tuple[Path, ...] = field(default=(), compare=False)
+    lettering: bool = False  # half the legacy plates in `lettering.stroke_fonts`
 
     @classmethod
-    def resolve(cls, font_dirs=(), background_dirs=()) -> Sources:
+    def resolve(cls, font_dirs=(), background_dirs=(), lettering: bool = False) -> Sources:
         load_fonts(list(font_dirs))  # raises FontError with a clear message
         photos = tuple(find_photos(list(background_dirs)))
-        return cls(tuple(map(str, font_dirs)), tuple(map(str, background_dirs)), photos)
+        return cls(tuple(map(str, font_dirs)), tuple(map(str, background_dirs)), photos,
+                   lettering)
 
 
 class ChunkMaker:
@@ -50,7 +52,7 @@ class ChunkMaker:
 
     def __init__(self, sources: Sources, seed: int):
         self.fonts: list[Font] = load_fonts(list(sources.font_dirs))
-        self.lettering = stroke_fonts()
+        self.lettering = stroke_fonts() if sources.lettering else []
         self.photos = load_photos(list(sources.photos))
         self.seed = seed
 

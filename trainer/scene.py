@@ -74,7 +74,7 @@ def _place(H: np.ndarray, corners: np.ndarray, width: float, x0: float, y0: floa
     return A @ H
 
 
-LETTERING_SHARE = 0.5  # legacy plates drawn in a plate maker's lettering, not a font
+LETTERING_SHARE = 0.5  # of legacy plates, in a plate maker's lettering when one is given
 
 
 def random_plate(rng: np.random.Generator, fonts: list[Font],

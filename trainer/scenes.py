@@ -118,7 +118,7 @@ def write(out: Path, count: int, seed: int, sources: Sources,
     `close_ups`, each picture is one plate filling most of it (`close_up`)."""
     draw = close_up if close_ups else picture
     fonts = load_fonts(list(sources.font_dirs))
-    lettering = stroke_fonts()
+    lettering = stroke_fonts() if sources.lettering else []
     rng = np.random.default_rng([seed, 7])
     pool = build_pool(rng, load_photos(list(sources.photos)), fonts, POOL)
     out.mkdir(parents=True, exist_ok=True)
