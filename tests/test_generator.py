@@ -126,6 +126,7 @@ def test_sample_writers_refuse_bad_counts_and_folders(tmp_path):
         (["generate", "--count", "5", "--out", str(tmp_path / "file")], "is a file, not a folder"),
         (["scenes", "--count", "5", "--out", str(tmp_path / "full")], "already holds files"),
         (["preview", "--out", str(tmp_path / "sheet")], "a .png or .jpg file"),
+        (["sample-video", "--out", str(tmp_path / "clip")], "an .mp4, .mkv, .avi or .mov"),
         (["eval", "--weights", str(tmp_path / "file"), "--data", str(tmp_path / "full")],
          "no generated samples"),
     ):

@@ -129,6 +129,10 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
                                str(run / "checkpoint.keras")], cwd=REPO_ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "at step 6, which is not a multiple of --eval-every 4" in r.stderr
+    r = subprocess.run(base + ["--steps", "8", "--size", "wide", "--resume",
+                               str(run / "checkpoint.keras")], cwd=REPO_ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "a --resume goes on with the checkpoint's network" in r.stderr
     fresh = base[:5] + [str(tmp_path / "fresh" / "m.keras")] + base[6:]
     for args, problem in ((["--out", str(tmp_path)], "written to a .keras file"),
                           (["--batch", "4096"], "--batch must be 1 to 2048"),

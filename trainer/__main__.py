@@ -121,6 +121,10 @@ def cmd_train(args) -> int:
         print("error: --presence-only starts a new run from trained weights: give them "
               "with --init (a --resume goes on as the checkpoint's run was)", file=sys.stderr)
         return 2
+    if args.resume and (args.init or args.stem or args.size):
+        print("error: --init, --stem and --size start a new run; a --resume goes on with "
+              "the checkpoint's network", file=sys.stderr)
+        return 2
     from anprd.model import SIZES, STEMS
 
     if args.stem is not None and args.stem not in STEMS:
@@ -171,6 +175,10 @@ def cmd_eval(args) -> int:
 def cmd_sample_video(args) -> int:
     from .sample_video import write
 
+    if args.out.suffix.lower() not in (".mp4", ".mkv", ".avi", ".mov"):
+        print(f"error: --out {args.out}: the video is an .mp4, .mkv, .avi or .mov file",
+              file=sys.stderr)
+        return 2
     write(args.out)
     print(f"wrote {args.out} and {args.out.with_name('scene.jpg')}")
     return 0
