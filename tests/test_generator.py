@@ -177,23 +177,32 @@ def test_plate_lettering_draws_every_character_condensed_and_distinct():
             assert differ > 0.025 * shapes[a].size, (font.name, a, b, differ)
 
 
-def test_legacy_plates_are_drawn_in_the_plate_lettering_when_given():
+def test_legacy_plates_are_drawn_in_the_plate_lettering_when_given(monkeypatch):
+    import trainer.scene as scene
     from trainer.fonts import load_fonts
     from trainer.lettering import stroke_fonts
-    from trainer.scene import random_plate
 
     fonts, lettering = load_fonts(), stroke_fonts()
-    rng = np.random.default_rng(4)
-    plates = [random_plate(rng, fonts, lettering) for _ in range(60)]
-    legacy = [p for p in plates if p.format == "legacy_ar"]
-    assert legacy and all(len(p.text) == 6 for p in legacy)
+    render = scene.render_legacy
+    used: list[str] = []
+
+    def recording(rng, font, small, text=None):
+        used.append(font.name)
+        return render(rng, font, small, text)
+
+    monkeypatch.setattr(scene, "render_legacy", recording)
+    plates = [scene.random_plate(np.random.default_rng(k), fonts, lettering) for k in range(80)]
+    assert all(len(p.text) == 6 for p in plates if p.format == "legacy_ar")
+    stroke = sum(name.startswith("stroke-") for name in used)
+    assert 0.25 * len(used) < stroke < 0.75 * len(used), (stroke, len(used))  # about half
+    used.clear()
+    for k in range(80):
+        scene.random_plate(np.random.default_rng(k), fonts)
+    assert used and not any(name.startswith("stroke-") for name in used)
     # The generator draws it only when asked (`--lettering`): run 18 read real legacy
     # plates worse with it.
     assert ChunkMaker(Sources.resolve(), 0).lettering == []
     assert len(ChunkMaker(Sources.resolve(lettering=True), 0).lettering) == len(lettering)
-    # With only the lettering as fonts, a plate's characters are the lettering's.
-    plate = random_plate(np.random.default_rng(1), lettering, lettering)
-    assert plate.image.shape[1] > 2 * plate.image.shape[0] > 0
 
 
 def test_serif_bars_go_on_every_i_and_nowhere_else():

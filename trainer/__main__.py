@@ -13,6 +13,12 @@ from .backgrounds import BackgroundError
 from .fonts import FontError
 
 
+def _refuse(problem: str) -> int:
+    """A clear message naming the problem, and the exit code of bad input."""
+    print(f"error: {problem}", file=sys.stderr)
+    return 2
+
+
 def _sources(args):
     from .generate import Sources
 
@@ -40,8 +46,7 @@ def cmd_generate(args) -> int:
 
     problem = _count_problem(args.count) or _out_folder_problem(args.out)
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return _refuse(problem)
     sources = _sources(args)
     with tqdm(total=args.count, unit="samples", disable=None) as bar:
         write_samples(args.out, args.count, args.seed, args.workers, sources, bar.update)
@@ -54,13 +59,11 @@ def cmd_preview(args) -> int:
     from .generate import ChunkMaker, preview_sheet
 
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        print(f"error: --out {args.out}: the sheet is a .png or .jpg file", file=sys.stderr)
-        return 2
+        return _refuse(f"--out {args.out}: the sheet is a .png or .jpg file")
     samples = ChunkMaker(_sources(args), args.seed).chunk(0, 0, 64)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(args.out), preview_sheet(samples)):
-        print(f"error: cannot write {args.out}", file=sys.stderr)
-        return 2
+        return _refuse(f"cannot write {args.out}")
     print(f"wrote {args.out}")
     return 0
 
@@ -72,8 +75,7 @@ def cmd_bench(args) -> int:
     from .generate import CHUNK, ChunkMaker
 
     if args.chunks < 1:
-        print("error: --chunks must be at least 1", file=sys.stderr)
-        return 2
+        return _refuse("--chunks must be at least 1")
     cv2.setNumThreads(1)  # as in a worker process: one core
 
     maker = ChunkMaker(_sources(args), args.seed)
@@ -97,51 +99,38 @@ def cmd_train(args) -> int:
     from .train import PrecisionError, ResumeError, TrainConfig, run_dir, train
 
     if args.out.suffix != ".keras" or args.out.is_dir():
-        print(f"error: --out {args.out}: the weights are written to a .keras file",
-              file=sys.stderr)
-        return 2
+        return _refuse(f"--out {args.out}: the weights are written to a .keras file")
     if not args.resume and (run_dir(args.out) / "checkpoint.keras").exists():
-        print(f"error: a run of {args.out} is already in {run_dir(args.out)}: go on with it "
-              f"(--resume {run_dir(args.out) / 'checkpoint.keras'}), or move it away for a "
-              "new run", file=sys.stderr)
-        return 2
+        run = run_dir(args.out)
+        return _refuse(f"a run of {args.out} is already in {run}: go on with it (--resume "
+                       f"{run / 'checkpoint.keras'}), or move it away for a new run")
     if not 1 <= args.batch <= CHUNK:
-        print(f"error: --batch must be 1 to {CHUNK} (the windows of one generated chunk)",
-              file=sys.stderr)
-        return 2
+        return _refuse(f"--batch must be 1 to {CHUNK} (the windows of one generated chunk)")
     if args.workers < 1 or args.val_count < 1:
-        print("error: --workers and --val-count must be at least 1", file=sys.stderr)
-        return 2
+        return _refuse("--workers and --val-count must be at least 1")
     for path, what in ((args.resume, "checkpoint"), (args.init, "weights")):
         if path and not path.is_file():
-            print(f"error: {what} not found: {path}", file=sys.stderr)
-            return 2
+            return _refuse(f"{what} not found: {path}")
     # A resumed run goes on as its checkpoint was compiled, presence-only or not.
     if args.presence_only and (args.resume or not args.init):
-        print("error: --presence-only starts a new run from trained weights: give them "
-              "with --init (a --resume goes on as the checkpoint's run was)", file=sys.stderr)
-        return 2
+        return _refuse("--presence-only starts a new run from trained weights: give them "
+                       "with --init (a --resume goes on as the checkpoint's run was)")
     if args.resume and (args.init or args.stem or args.size):
-        print("error: --init, --stem and --size start a new run; a --resume goes on with "
-              "the checkpoint's network", file=sys.stderr)
-        return 2
+        return _refuse("--init, --stem and --size start a new run; a --resume goes on with "
+                       "the checkpoint's network")
     from anprd.model import SIZES, STEMS
 
     if args.stem is not None and args.stem not in STEMS:
-        print(f"error: unknown --stem {args.stem!r}: one of {', '.join(STEMS)}", file=sys.stderr)
-        return 2
+        return _refuse(f"unknown --stem {args.stem!r}: one of {', '.join(STEMS)}")
     if args.size is not None and args.size not in SIZES:
-        print(f"error: unknown --size {args.size!r}: one of {', '.join(SIZES)}", file=sys.stderr)
-        return 2
+        return _refuse(f"unknown --size {args.size!r}: one of {', '.join(SIZES)}")
     if args.steps < 1 or args.eval_every < 1:
-        print("error: --steps and --eval-every must be at least 1", file=sys.stderr)
-        return 2
+        return _refuse("--steps and --eval-every must be at least 1")
     # A short run is scored once, at its end.
     eval_every = min(args.eval_every, args.steps)
     if args.steps % eval_every:
-        print(f"error: --steps {args.steps} is not a multiple of --eval-every {eval_every}: "
-              "the run is scored and checkpointed every --eval-every steps", file=sys.stderr)
-        return 2
+        return _refuse(f"--steps {args.steps} is not a multiple of --eval-every {eval_every}: "
+                       "the run is scored and checkpointed every --eval-every steps")
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
         workers=args.workers, eval_every=eval_every, val_count=args.val_count,
@@ -151,8 +140,7 @@ def cmd_train(args) -> int:
     try:
         train(cfg, _sources(args))
     except (PrecisionError, ResumeError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return _refuse(str(e))
     return 0
 
 
@@ -160,25 +148,20 @@ def cmd_eval(args) -> int:
     from .evaluate import main
 
     if not args.weights.is_file():
-        print(f"error: weights not found: {args.weights}", file=sys.stderr)
-        return 2
+        return _refuse(f"weights not found: {args.weights}")
     if not args.data.is_dir():
-        print(f"error: data folder not found: {args.data}", file=sys.stderr)
-        return 2
+        return _refuse(f"data folder not found: {args.data}")
     try:
         return main(args.weights, args.data)
     except (OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return _refuse(str(e))
 
 
 def cmd_sample_video(args) -> int:
     from .sample_video import write
 
     if args.out.suffix.lower() not in (".mp4", ".mkv", ".avi", ".mov"):
-        print(f"error: --out {args.out}: the video is an .mp4, .mkv, .avi or .mov file",
-              file=sys.stderr)
-        return 2
+        return _refuse(f"--out {args.out}: the video is an .mp4, .mkv, .avi or .mov file")
     write(args.out)
     print(f"wrote {args.out} and {args.out.with_name('scene.jpg')}")
     return 0
@@ -201,8 +184,7 @@ def cmd_scenes(args) -> int:
 
     problem = _count_problem(args.count) or _out_folder_problem(args.out)
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return _refuse(problem)
     if args.crops:
         write_crops(args.out, args.count, args.seed, _sources(args))
         print(f"wrote {args.count} crops and {args.out / 'labels.csv'}; "
@@ -306,8 +288,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (FontError, BackgroundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return _refuse(str(e))
     except KeyboardInterrupt:
         return 130
 
