@@ -10,7 +10,6 @@ PIP_STAMP := $(VENV)/.anprd-installed
 # Debian packages the project needs (fonts for the plate renderer; extend as needed).
 APT_PACKAGES := python3-venv \
 	fonts-opendin fonts-roboto-unhinted fonts-liberation fonts-urw-base35 fonts-dejavu-extra \
-	fonts-dosis fonts-routed-gothic \
 	python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad \
 	mate-backgrounds ukui-wallpapers

@@ -29,12 +29,6 @@ SYSTEM_FONTS = (
     "/usr/share/fonts/opentype/urw-base35/NimbusSansNarrow-Bold.otf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf",
-    # Rounded stroke ends and a stadium-shaped O, like the lettering of real legacy plates.
-    "/usr/share/fonts/opentype/dosis/Dosis-Medium.otf",
-    "/usr/share/fonts/opentype/dosis/Dosis-SemiBold.otf",
-    "/usr/share/fonts/opentype/dosis/Dosis-Bold.otf",
-    "/usr/share/fonts/truetype/routed-gothic/routed-gothic-narrow.ttf",
-    "/usr/share/fonts/truetype/routed-gothic/routed-gothic.ttf",
 )
 FONT_SUFFIXES = (".ttf", ".otf", ".TTF", ".OTF")
 GLYPH_SIZE = 64  # rendering size in pixels; glyphs are scaled down when pasted
