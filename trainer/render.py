@@ -126,13 +126,29 @@ def serif_bars(mask: np.ndarray, text: str, centres: np.ndarray, height: int,
     """Draw bars at the top and bottom of every I of a line, in place: the legacy plates'
     typeface draws its I so, so that it cannot pass for a 1."""
     thick = max(1, round(height * 0.11))
-    for ch, (cx, cy) in zip(text, centres, strict=True):
+    for i, (ch, (cx, cy)) in enumerate(zip(text, centres, strict=True)):
         if ch != "I":
             continue
         x0, x1 = round(cx - width / 2), round(cx + width / 2)
         top, bottom = round(cy - height / 2), round(cy + height / 2)
+        # The bars stop short of the neighbours: real plates keep their characters apart.
+        if i > 0:
+            x0 = max(x0, _ink_edge(mask, top, bottom, round(centres[i - 1, 0]), round(cx)) + 2)
+        if i + 1 < len(text):
+            x1 = min(x1, _ink_edge(mask, top, bottom, round(centres[i + 1, 0]), round(cx)) - 2)
         cv2.rectangle(mask, (x0, top), (x1, top + thick - 1), 1.0, -1)
         cv2.rectangle(mask, (x0, bottom - thick), (x1, bottom - 1), 1.0, -1)
+
+
+def _ink_edge(mask: np.ndarray, top: int, bottom: int, start: int, stop: int) -> int:
+    """The last column, going from `start` towards `stop`, that the characters ink between
+    rows top and bottom before the first blank column."""
+    step = 1 if stop > start else -1
+    cols = mask[max(0, top) : bottom].max(axis=0, initial=0.0)
+    x = start
+    while x != stop and 0 <= x + step < len(cols) and cols[x + step] >= 0.05:
+        x += step
+    return x
 
 
 def label_mask(
@@ -246,15 +262,39 @@ def render_legacy(
     if rng.random() < 0.25:  # embossed characters worn to their edges: outlines
         mask = mask - rng.uniform(0.3, 0.8) * cv2.erode(mask, np.ones((3, 3), np.uint8))
     if sep < 0.5:  # a dot or dash between letters and digits, as on many real plates
-        x3 = w / 2 + (rng.uniform(-0.2, 0.2)) * char_h
-        y = round(h * 0.58)
-        if sep < 0.25:
-            cv2.circle(mask, (round(x3), y), max(1, char_h // 12), 1.0, -1)
-        else:
-            cv2.line(mask, (round(x3 - char_h * 0.12), y), (round(x3 + char_h * 0.12), y), 1.0, 2)
+        _separator(mask, centres, char_h, dash=sep >= 0.25, jitter=rng.uniform(-0.2, 0.2))
     img = img * (1 - mask) + ink * mask
     alpha = _rounded_mask(h, w, int(rng.integers(2, 6)))
     return Plate(img, alpha, text, "legacy_ar", centres=centres)
+
+
+def _separator(mask: np.ndarray, centres: np.ndarray, char_h: int, dash: bool,
+               jitter: float) -> None:
+    """Draw the legacy plates' dot or dash in place, in the blank gap between the third
+    and fourth characters; none when the characters leave no gap wide enough for it.
+
+    Placed at the plate's middle instead, it often cut through a letter or a digit
+    (an H with a bar out of its side, a G joined to the 0), shapes no real plate has."""
+    y = round(float(centres[2, 1]))
+    rows = mask[max(0, y - char_h // 2) : y + char_h // 2]
+    x0, x1 = int(centres[2, 0]), int(np.ceil(centres[3, 0]))
+    empty = rows[:, x0:x1].max(axis=0) < 0.05 if x1 > x0 else np.zeros(0, bool)
+    best, start = (0, 0), None
+    for i, e in enumerate([*empty, False]):
+        if e and start is None:
+            start = i
+        elif not e and start is not None:
+            best = max(best, (i - start, start))
+            start = None
+    width, left = best
+    half = char_h * 0.12 if dash else max(1, char_h // 12)
+    if width < 2 * half + 2:
+        return
+    x = x0 + left + width / 2 + jitter * (width / 2 - half - 1)
+    if dash:
+        cv2.line(mask, (round(x - half), y), (round(x + half), y), 1.0, 2)
+    else:
+        cv2.circle(mask, (round(x), y), round(half), 1.0, -1)
 
 
 def weather(rng: np.random.Generator, plate: Plate) -> Plate:
