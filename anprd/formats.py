@@ -20,6 +20,12 @@ FORMATS: dict[str, str] = {
     "mercosur_ar": "LLDDDLL",  # AB 123 CD
     "legacy_ar": "LLLDDD_",  # ABC 123
 }
+# Characters a position can hold, where a format's issued series allow fewer than its
+# class. Legacy plates were issued from AAA 000 for new cars (up to the P series by
+# 2016) and from R to X for the cars re-plated in 1995: none begins with Q, Y or Z.
+SERIES: dict[str, dict[int, str]] = {
+    "legacy_ar": {0: "ABCDEFGHIJKLMNOPRSTUVWX"},
+}
 # Letter <-> digit pairs that plates' typefaces make hard or impossible to tell apart.
 LOOKALIKES = {"O": "0", "Q": "0", "D": "0", "I": "1", "Z": "2", "A": "4", "S": "5",
               "G": "6", "T": "7", "B": "8"}
@@ -62,13 +68,28 @@ def unknown_formats(names) -> list[str]:
     return [n for n in names if n not in FORMATS]
 
 
+def _allowed(fmt: str) -> list[np.ndarray]:
+    """Per position of the format, which of the 37 classes it may hold."""
+    series = SERIES.get(fmt, {})
+    out = []
+    for i, cls in enumerate(FORMATS[fmt]):
+        allowed = ALLOWED[cls].copy()
+        if i in series:
+            allowed &= np.array([c in series[i] for c in ALPHABET] + [False])
+        out.append(allowed)
+    return out
+
+
+ALLOWED_AT = {fmt: _allowed(fmt) for fmt in FORMATS}
+
+
 def decode_format(probs: np.ndarray, fmt: str) -> Reading | None:
     """Best reading of (7, 37) probabilities under one format, or None if it cannot fit."""
     pattern = FORMATS[fmt]
     chars, char_conf, conf = [], [], 1.0
     for i, cls in enumerate(pattern):
         folded = probs[i] @ FOLD[cls]
-        best = int(np.where(ALLOWED[cls], folded, -1.0).argmax())
+        best = int(np.where(ALLOWED_AT[fmt][i], folded, -1.0).argmax())
         p = float(folded[best])
         if p < MIN_FIT:
             return None

@@ -50,3 +50,14 @@ def test_combining_frames_outvotes_one_bad_frame():
     bad = dist("AB123CD", 0.7, p3=("8", 0.8))
     assert decode(bad, ["mercosur_ar"]).plate == "AB183CD"
     assert decode(combine([good, good, bad]), ["mercosur_ar"]).plate == "AB123CD"
+
+
+def test_legacy_plates_begin_only_with_issued_series():
+    # No legacy plate begins with Q: a Q read there is the O it looks like.
+    p = dist("QPT205", 0.6)
+    p[0, ALPHABET.index("O")] = 0.3
+    r = decode(p, ["legacy_ar"])
+    assert r.plate == "OPT205"
+    # Mercosur plates have no such rule, and later legacy letters neither.
+    assert decode(dist("QB123CD"), ["mercosur_ar"]).plate == "QB123CD"
+    assert decode(dist("AQZ123"), ["legacy_ar"]).plate == "AQZ123"
