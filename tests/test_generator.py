@@ -218,6 +218,82 @@ def test_serif_bars_go_on_every_i_and_nowhere_else():
     assert not mask[15:25].any()  # bars, not a filled box
 
 
+def test_serif_bars_stop_short_of_close_neighbours():
+    from trainer.render import serif_bars
+
+    mask = np.zeros((40, 100), np.float32)
+    mask[10:30, 36:44] = 1.0  # the letters either side of the I, close to it
+    mask[10:30, 56:64] = 1.0
+    mask[10:30, 49:51] = 1.0  # the I's stem
+    serif_bars(mask, "AIB", np.float32([[40, 20], [50, 20], [60, 20]]), 20, 16)
+    cols = np.nonzero(mask[10])[0]
+    assert cols.min() == 36 and cols.max() == 63  # no bar beyond the neighbours
+    assert mask[10, 44] == 0 and mask[10, 55] == 0  # a blank column each side
+    assert mask[10, 45:55].all() and mask[29, 45:55].all()  # but the bars are drawn
+
+
+def test_legacy_dot_or_dash_sits_in_the_gap_between_the_groups():
+    from trainer.render import _separator
+
+    def letters_and_digits(gap_from: int, gap_to: int) -> np.ndarray:
+        m = np.zeros((60, 200), np.float32)
+        for x in (20, 45, gap_from - 20):
+            m[15:45, x : x + 20] = 1.0
+        for x in (gap_to, gap_to + 25, gap_to + 50):
+            m[15:45, x : x + 20] = 1.0
+        return m
+
+    centres = np.float32([[30, 30], [55, 30], [90, 30], [130, 30], [155, 30], [180, 30]])
+    for dash in (False, True):
+        for jitter in (-0.2, 0.0, 0.2):
+            m = letters_and_digits(100, 120)
+            before = m.copy()
+            _separator(m, centres, 30, dash, jitter)
+            added = np.nonzero((m > 0) & (before == 0))
+            assert len(added[1]) and added[1].min() > 100 and added[1].max() < 120
+    m = letters_and_digits(100, 102)  # no room between the groups: none drawn
+    before = m.copy()
+    _separator(m, np.float32([[30, 30], [55, 30], [90, 30], [112, 30], [137, 30], [162, 30]]),
+               30, True, 0.0)
+    assert (m == before).all()
+
+
+def test_data_workers_stop_when_training_is_killed():
+    """A training run killed outright cannot stop its data workers; they notice and exit."""
+    code = (
+        "import time\n"
+        "from trainer.generate import BatchStream, Sources\n"
+        "if __name__ == '__main__':\n"
+        "    s = BatchStream(Sources.resolve(), 0, 8, workers=1, depth=1)\n"
+        "    print(s.procs[0].pid, flush=True)\n"
+        "    next(iter(s))\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        worker = int(proc.stdout.readline())
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.5)
+        os.kill(worker, signal.SIGKILL)
+        raise AssertionError("the data worker outlived the killed training process")
+    finally:
+        proc.kill()
+
+
 @needs_weights
 def test_synthetic_scenes_are_labelled_for_anprd_eval_and_read(tmp_path):
     out = tmp_path / "scenes"

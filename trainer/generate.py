@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing as mp
+import os
 import queue
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from .scene import Sample, make_sample, random_plate
 CHUNK = 2048  # samples per chunk: one background pool each
 PLATE_REUSE = 3  # consecutive samples that pose the same rendered plate, each its own way
 POOL = 48  # background pictures per chunk
+PARENT_CHECK_S = 5.0  # how often a waiting data worker checks that training still runs
 
 
 @dataclass(frozen=True)
@@ -168,13 +170,29 @@ def write_samples(
 def _stream_worker(sources: Sources, seed: int, first: int, step: int, batch: int, q) -> None:
     """Chunks first, first + step, ...: each worker takes every `step`-th chunk."""
     cv2.setNumThreads(1)  # one core per worker, leaving the rest to training
+    parent = os.getppid()
     maker = ChunkMaker(sources, seed)
     k = first
     while True:
         samples = maker.chunk(k)
         for b in range(0, len(samples) - batch + 1, batch):
-            q.put(to_targets(samples[b : b + batch]))
+            if not _put(q, to_targets(samples[b : b + batch]), parent):
+                q.cancel_join_thread()  # no one will read what is left in the pipe
+                return
         k += step
+
+
+def _put(q, item, parent: int) -> bool:
+    """Put `item` on the queue once there is room; False if the training process that
+    started this worker has died meanwhile (killed, it cannot stop its daemonic
+    workers, which would otherwise keep a core busy for nothing)."""
+    while True:
+        try:
+            q.put(item, timeout=PARENT_CHECK_S)
+            return True
+        except queue.Full:
+            if os.getppid() != parent:
+                return False
 
 
 class BatchStream:
