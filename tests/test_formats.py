@@ -61,3 +61,13 @@ def test_legacy_plates_begin_only_with_issued_series():
     # Mercosur plates have no such rule, and later legacy letters neither.
     assert decode(dist("QB123CD"), ["mercosur_ar"]).plate == "QB123CD"
     assert decode(dist("AQZ123"), ["legacy_ar"]).plate == "AQZ123"
+
+
+def test_generated_plates_follow_the_series_the_decoder_accepts():
+    from trainer.render import random_text
+
+    rng = np.random.default_rng(0)
+    firsts = {random_text(rng, "legacy_ar")[0] for _ in range(2000)}
+    assert firsts == set("ABCDEFGHIJKLMNOPRSTUVWX")  # every issued series, and only those
+    texts = [random_text(rng, "mercosur_ar") for _ in range(200)]
+    assert all(decode(dist(t), ["mercosur_ar"]).plate == t for t in texts)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from anprd.formats import SERIES
+
 from .fonts import Font, scaled_glyph
 
 LETTERS = string.ascii_uppercase
@@ -38,10 +40,11 @@ class Plate:
 def random_text(rng: np.random.Generator, fmt: str) -> str:
     groups = "LLDDDLL" if fmt == "mercosur_ar" else "LLLDDD"
     picks = rng.integers(0, 26 * 10, len(groups))  # one draw serves letters and digits
-    out = [
-        LETTERS[k % 26] if g == "L" else DIGITS[k % 10]
-        for g, k in zip(groups, picks, strict=True)
-    ]
+    series = SERIES.get(fmt, {})  # the letters the decoder accepts there, if fewer
+    out = []
+    for i, (g, k) in enumerate(zip(groups, picks, strict=True)):
+        chars = series.get(i, LETTERS) if g == "L" else DIGITS
+        out.append(chars[k % len(chars)])
     if fmt == "mercosur_ar" and rng.random() < 0.3:
         out[0] = "A"  # real Mercosur series have started with A so far
     return "".join(out)
@@ -276,21 +279,14 @@ def _separator(mask: np.ndarray, centres: np.ndarray, char_h: int, dash: bool,
     Placed at the plate's middle instead, it often cut through a letter or a digit
     (an H with a bar out of its side, a G joined to the 0), shapes no real plate has."""
     y = round(float(centres[2, 1]))
-    rows = mask[max(0, y - char_h // 2) : y + char_h // 2]
-    x0, x1 = int(centres[2, 0]), int(np.ceil(centres[3, 0]))
-    empty = rows[:, x0:x1].max(axis=0) < 0.05 if x1 > x0 else np.zeros(0, bool)
-    best, start = (0, 0), None
-    for i, e in enumerate([*empty, False]):
-        if e and start is None:
-            start = i
-        elif not e and start is not None:
-            best = max(best, (i - start, start))
-            start = None
-    width, left = best
+    top, bottom = y - char_h // 2, y + char_h // 2
+    a, b = round(centres[2, 0]), round(centres[3, 0])
+    left = _ink_edge(mask, top, bottom, a, b) + 1
+    width = _ink_edge(mask, top, bottom, b, a) - left
     half = char_h * 0.12 if dash else max(1, char_h // 12)
     if width < 2 * half + 2:
         return
-    x = x0 + left + width / 2 + jitter * (width / 2 - half - 1)
+    x = left + width / 2 + jitter * (width / 2 - half - 1)
     if dash:
         cv2.line(mask, (round(x - half), y), (round(x + half), y), 1.0, 2)
     else:
