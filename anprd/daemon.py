@@ -68,7 +68,7 @@ def load_detector(model: ModelConfig) -> DetectorLike:
     from anprd.detector import Detector
 
     return Detector.load(Path(model.weights), backend=model.backend, device=model.device,
-                         reader_weights=model.reader_weights)
+                         reader_weights=model.readers)
 
 
 # ------------------------------------------------------------------------- config maps
@@ -178,8 +178,7 @@ class Daemon:
         model = {
             "loaded": self.detector is not None,
             "weights": str(self.config.model.weights),
-            "reader_weights": (str(self.config.model.reader_weights)
-                               if self.config.model.reader_weights else None),
+            "readers": [str(f) for f in self.config.model.readers],
             "backend": getattr(self.detector, "backend", self.config.model.backend),
             "device": getattr(self.detector, "device", self.config.model.device),
         }

@@ -8,15 +8,16 @@ import sys
 import time
 from pathlib import Path
 
-from .config import DEFAULT_MIN_CONFIDENCE, DEFAULT_WEIGHTS, KNOWN_FORMATS
+from .config import DEFAULT_MIN_CONFIDENCE, DEFAULT_WEIGHTS, KNOWN_FORMATS, readers_for
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
                    help=f"weights file (default {DEFAULT_WEIGHTS})")
-    p.add_argument("--reader-weights", type=Path, default=None,
-                   help="read the candidates with this weights file's reader (default: "
-                        "that of --weights)")
+    p.add_argument("--reader-weights", type=Path, nargs="+", default=(), metavar="FILE",
+                   help="read the candidates with these weights files' readers, their "
+                        "readings averaged (default: for the shipped weights the shipped "
+                        "pair, else the reader of --weights)")
     p.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow")
     p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
 
@@ -62,7 +63,8 @@ def load_detector(args):
         print(f"anprd: unknown format {bad[0]!r}: use {', '.join(FORMATS)}", file=sys.stderr)
         return None
     try:
-        return Detector.load(args.weights, args.backend, args.device, args.reader_weights)
+        return Detector.load(args.weights, args.backend, args.device,
+                             readers_for(args.weights, args.reader_weights))
     except DetectorError as e:
         print(f"anprd: {e}", file=sys.stderr)
         return None

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from . import backend as be
-from .formats import combine, decode, softmax
+from .formats import average, combine, decode, softmax
 from .merge import Candidate, group_windows, intersections
 from .pyramid import Level, levels_for
 from .reads import DetectParams, PlateRead
@@ -61,26 +61,29 @@ class _Frame:
 
 
 class Detector:
-    def __init__(self, model, backend: str, device: str, reader_model=None):
-        """`reader_model`: another network whose reader reads the candidates that
-        `model`'s presence pass finds (None: `model` reads them)."""
+    def __init__(self, model, backend: str, device: str, reader_models: Sequence = ()):
+        """`reader_models`: the networks whose readers read the candidates that `model`'s
+        presence pass finds, their distributions combined (none: `model` reads them)."""
         from .model import presence_net, reader_net
 
         self.model = model
         self.backend = backend
         self.device = device
         self._presence = be.compiled(presence_net(model))
-        self._reader = be.compiled(reader_net(reader_model or model), pad_batch=True)
+        self._readers = [be.compiled(reader_net(m), pad_batch=True)
+                         for m in (reader_models or [model])]
         self._lock = threading.Lock()
         self.presence_threshold = PRESENCE_THRESHOLD
 
     @classmethod
     def load(cls, weights: Path, backend: str = "tensorflow", device: str = "auto",
-             reader_weights: Path | None = None) -> Detector:
-        """The detector of `weights`; with `reader_weights`, that file's reader reads the
-        candidates."""
-        files = [Path(weights)] + ([Path(reader_weights)] if reader_weights else [])
-        for f in files:
+             reader_weights: Sequence[Path] | Path = ()) -> Detector:
+        """The detector of `weights`; with `reader_weights`, those files' readers read the
+        candidates together (`weights`' own among them only if it is listed)."""
+        if isinstance(reader_weights, str | Path):
+            reader_weights = [reader_weights]
+        weights, readers = Path(weights), [Path(f) for f in reader_weights]
+        for f in [weights, *readers]:
             if not f.is_file():
                 raise DetectorError(f"weights file not found: {f}")
         try:
@@ -90,13 +93,13 @@ class Detector:
             raise DetectorError(str(e)) from None
         from .model import load_model
 
-        models = []
-        for f in files:
+        models = {}
+        for f in dict.fromkeys([weights, *readers]):
             try:
-                models.append(load_model(f))
+                models[f] = load_model(f)
             except Exception as e:  # any damage to the file: say which file, not a traceback
                 raise DetectorError(f"cannot load weights {f}: {e}") from None
-        return cls(models[0], backend, used, *models[1:])
+        return cls(models[weights], backend, used, [models[f] for f in readers])
 
     # -- the pipeline -------------------------------------------------------------------
 
@@ -167,20 +170,23 @@ class Detector:
                 for reads, f in zip(out, frames, strict=True)]
 
     def _read_plates(self, views: list[list[np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per plate, combined over its READ_VIEWS windows: the (7, 37) distribution and
-        the column each position's character was read from."""
+        """Per plate, combined over its READ_VIEWS windows and the readers: the (7, 37)
+        distribution and the column each position's character was read from."""
         if not views:
             return []
-        probs, where = self._read_windows(np.stack([v for vs in views for v in vs]))
+        windows = np.stack([v for vs in views for v in vs])
+        reads = [self._read_windows(reader, windows) for reader in self._readers]
         n = len(READ_VIEWS)
-        return [(combine(list(probs[i * n : (i + 1) * n])),
-                 combine(list(where[i * n : (i + 1) * n])).argmax(-1))
+        return [(average([combine(list(probs[i * n : (i + 1) * n])) for probs, _ in reads]),
+                 average([combine(list(where[i * n : (i + 1) * n])) for _, where in reads]
+                         ).argmax(-1))
                 for i in range(len(views))]
 
-    def _read_windows(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def _read_windows(reader, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 7, 37) character and (N, 7, 32) column probabilities for (N, 64, 128)
         windows, in bounded batches."""
-        parts = [self._reader(windows[i : i + READ_BATCH, ..., None])
+        parts = [reader(windows[i : i + READ_BATCH, ..., None])
                  for i in range(0, len(windows), READ_BATCH)]
         return tuple(softmax(np.concatenate([q[k] for q in parts]).astype(np.float64))
                      for k in ("chars", "where"))

@@ -129,3 +129,14 @@ def combine(probs: list[np.ndarray]) -> np.ndarray:
     """
     logp = np.sum([np.log(np.maximum(p, PROB_FLOOR)) for p in probs], axis=0)
     return softmax(logp)
+
+
+def average(probs: list[np.ndarray]) -> np.ndarray:
+    """One distribution from several readers' distributions of the same plate: their
+    normalised geometric mean. Unlike `combine`, it is no more confident than the
+    readers are: they read the same windows, so their agreement is not independent
+    evidence the way another frame's is."""
+    if len(probs) == 1:
+        return probs[0]
+    logp = np.mean([np.log(np.maximum(p, PROB_FLOOR)) for p in probs], axis=0)
+    return softmax(logp)

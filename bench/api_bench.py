@@ -50,9 +50,11 @@ def serve(args: argparse.Namespace) -> None:
 
         detector = NoPlatesStandIn()
     else:
+        from anprd.config import readers_for
         from anprd.detector import Detector
 
-        detector = Detector.load(Path(args.weights), device=args.device)
+        detector = Detector.load(Path(args.weights), device=args.device,
+                                 reader_weights=readers_for(Path(args.weights)))
     api = {"max_concurrent": args.max_concurrent, "max_body_bytes": 50_000_000}
     server = start_http_server(
         "127.0.0.1:0", CollectorRegistry(), lambda: (True, {}), lambda: detector, api

@@ -78,17 +78,18 @@ def video_figures(lines: list[str]) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", type=Path, required=True)
-    ap.add_argument("--reader-weights", type=Path,
-                    help="read the candidates with this file's reader (anprd --reader-weights)")
+    ap.add_argument("--reader-weights", type=Path, nargs="+", default=[],
+                    help="read the candidates with these files' readers together "
+                         "(anprd --reader-weights)")
     ap.add_argument("--out", type=Path, help="folder for each command's output "
                     "(default runs/figures_<weights name>)")
     ap.add_argument("--only", nargs="+", choices=list(FIGURES), help="these figures alone")
     args = ap.parse_args(argv)
-    for w in (args.weights, args.reader_weights):
-        if w and not w.is_file():
+    for w in (args.weights, *args.reader_weights):
+        if not w.is_file():
             print(f"error: weights not found: {w}", file=sys.stderr)
             return 2
-    tag = args.weights.stem + (f"+{args.reader_weights.stem}" if args.reader_weights else "")
+    tag = "+".join([args.weights.stem] + [w.stem for w in args.reader_weights])
     out = args.out or REPO / "runs" / f"figures_{tag}"
     out.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -99,9 +100,9 @@ def main(argv=None) -> int:
                            cwd=REPO, check=True, capture_output=True)
         weights = [str(args.weights)]
         if args.reader_weights and name == "synth":
-            weights = [str(args.reader_weights)]
+            weights = [str(args.reader_weights[0])]
         elif args.reader_weights:
-            weights += ["--reader-weights", str(args.reader_weights)]
+            weights += ["--reader-weights", *map(str, args.reader_weights)]
         r = subprocess.run(cmd + weights, cwd=REPO, capture_output=True, text=True)
         (out / f"{name}.txt").write_text(r.stdout + r.stderr)
         lines = r.stdout.strip().splitlines()
@@ -112,7 +113,7 @@ def main(argv=None) -> int:
                 "error": (r.stderr.strip().splitlines() or ["no output"])[-1]}
         print(f"{name}: {json.dumps(results[name])}", flush=True)
     print(json.dumps({"weights": str(args.weights),
-                      "reader_weights": args.reader_weights and str(args.reader_weights),
+                      "reader_weights": [str(w) for w in args.reader_weights] or None,
                       **results}))
     return 0
 

@@ -292,8 +292,32 @@ def test_reader_weights_are_checked_and_taken_from_the_config_folder(tmp_path: P
     assert f"weights file not found: {tmp_path / 'r.keras'}" in problem.message
     (tmp_path / "r.keras").write_bytes(b"")
     cfg = load_config(write(tmp_path, text))
-    assert cfg.model.reader_weights == tmp_path / "r.keras"
-    assert load_config(write(tmp_path, make())).model.reader_weights is None
+    assert cfg.model.reader_weights == (tmp_path / "r.keras",)
+    assert cfg.model.readers == (tmp_path / "r.keras",)
+    # Not given: a file of one's own reads what it finds.
+    cfg = load_config(write(tmp_path, make()))
+    assert cfg.model.reader_weights == () and cfg.model.readers == (tmp_path / "w.keras",)
+
+
+def test_several_reader_weights_each_checked(tmp_path: Path) -> None:
+    text = make(model={"weights": "w.keras", "reader_weights": ["w.keras", "r.keras"]})
+    problem = one_problem(tmp_path, text)
+    assert problem.path == "model.reader_weights[1]"
+    assert f"weights file not found: {tmp_path / 'r.keras'}" in problem.message
+    (tmp_path / "r.keras").write_bytes(b"")
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.model.readers == (tmp_path / "w.keras", tmp_path / "r.keras")
+
+
+def test_the_shipped_weights_are_read_by_the_shipped_pair() -> None:
+    from anprd.config import DEFAULT_READERS, DEFAULT_WEIGHTS, readers_for
+
+    assert readers_for(DEFAULT_WEIGHTS) == DEFAULT_READERS
+    assert DEFAULT_WEIGHTS in DEFAULT_READERS and len(DEFAULT_READERS) == 2
+    assert all(f.parent == DEFAULT_WEIGHTS.parent for f in DEFAULT_READERS)
+    # A reader given replaces the pair; another weights file reads with its own reader.
+    assert readers_for(DEFAULT_WEIGHTS, [Path("x.keras")]) == (Path("x.keras"),)
+    assert readers_for(Path("mine.keras")) == (Path("mine.keras"),)
 
 
 def test_weights_that_are_a_folder(tmp_path: Path) -> None:

@@ -126,6 +126,7 @@ def test_another_weights_file_can_read_what_the_weights_find(tmp_path):
     import numpy as np
 
     from anprd.detector import Detector
+    from anprd.formats import average
 
     shipped, reader = WEIGHTS, REPO_ROOT / "weights" / "wide.keras"
     # A crop is read by the reader alone: the pair must read it as the second file does,
@@ -135,10 +136,13 @@ def test_another_weights_file_can_read_what_the_weights_find(tmp_path):
     crop = cv2.resize(cv2.resize(crop[475:575, 543:768], (40, 18), interpolation=cv2.INTER_AREA),
                       (225, 100))
     probs = {name: d.read_crops([crop], ["mercosur_ar"])[0].probs for name, d in (
-        ("pair", Detector.load(shipped, reader_weights=reader)),
+        ("other", Detector.load(shipped, reader_weights=reader)),
+        ("both", Detector.load(shipped, reader_weights=[shipped, reader])),
         ("first", Detector.load(shipped)), ("second", Detector.load(reader)))}
-    assert np.allclose(probs["pair"], probs["second"], atol=1e-5)
-    assert not np.allclose(probs["pair"], probs["first"], atol=1e-3)
+    assert np.allclose(probs["other"], probs["second"], atol=1e-5)
+    assert not np.allclose(probs["other"], probs["first"], atol=1e-3)
+    # Two readers: their readings averaged (a normalised geometric mean).
+    assert np.allclose(probs["both"], average([probs["first"], probs["second"]]), atol=1e-5)
     r = run("detect", REPO_ROOT / "samples" / "scene.jpg", "--json", "--reader-weights", reader)
     assert r.returncode == 0, r.stderr[-2000:]
     assert [p["plate"] for p in json.loads(r.stdout)["plates"]] == ["AE418KT"]

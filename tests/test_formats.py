@@ -71,3 +71,20 @@ def test_generated_plates_follow_the_series_the_decoder_accepts():
     assert firsts == set("ABCDEFGHIJKLMNOPRSTUVWX")  # every issued series, and only those
     texts = [random_text(rng, "mercosur_ar") for _ in range(200)]
     assert all(decode(dist(t), ["mercosur_ar"]).plate == t for t in texts)
+
+
+def test_readers_are_averaged_not_multiplied():
+    """Two readers of the same windows are not two independent looks: agreeing, they
+    give the same confidence as one; disagreeing, the plate is less sure than either."""
+    from anprd.formats import average
+
+    one = dist("AB123CD", sure=0.8)
+    assert np.allclose(average([one, one]), one)
+    assert np.allclose(average([one]), one)
+    # combine (frames) would be surer than either read; average stays at their level.
+    assert combine([one, one])[0].max() > 0.99
+    mixed = average([one, dist("AB123CD", sure=0.8, p2=("7", 0.8))])
+    assert mixed.shape == (7, N_CLASSES) and np.allclose(mixed.sum(axis=1), 1)
+    assert mixed[0].max() == mixed[0, ALPHABET.index("A")]
+    assert mixed[2, ALPHABET.index("1")] < 0.5 and mixed[2, ALPHABET.index("7")] < 0.5
+    assert decode(mixed, ["mercosur_ar"]).confidence < decode(one, ["mercosur_ar"]).confidence
