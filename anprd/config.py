@@ -49,9 +49,9 @@ DEFAULT_MIN_CONFIDENCE = 0.6
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "anprd.keras"
 # The readers of the shipped weights' candidates, their readings averaged: the shipped
-# network and the wider reader of weights/wide.keras. On every synthetic set of the
-# model card the pair reads at least as many plates as either alone, with fewer false
-# ones than the wider reader alone (weights/MODEL_CARD.md, "Two readers").
+# network and the wider reader of weights/wide.keras. Over the synthetic sets of the
+# model card the pair reads more plates than either alone, with fewer false ones
+# (weights/MODEL_CARD.md, "Two readers").
 DEFAULT_READERS = (DEFAULT_WEIGHTS, WEIGHTS_DIR / "wide.keras")
 
 

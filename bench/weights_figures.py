@@ -4,6 +4,8 @@
     .venv/bin/python bench/weights_figures.py --weights runs/x.keras --only synth crops_real
     .venv/bin/python bench/weights_figures.py --weights weights/anprd.keras \
         --reader-weights weights/wide.keras     # one file finds, the other reads
+    .venv/bin/python bench/weights_figures.py --weights weights/anprd.keras \
+        --reader-weights weights/anprd.keras weights/wide.keras   # both read, averaged
 
 Draws the synthetic sets of the model card into data/ when they are missing (their seeds
 are never used in training), then runs, for the weights: `trainer eval` on 10,000 fresh
@@ -12,8 +14,9 @@ synthetic close-ups (no confidence floor), synthetic tight crops, the real crops
 real scenes; and `anprd detect` over the news video, every 2nd frame, scored against its
 `plates.csv`. Each command's output goes to --out (one file per figure); a line per
 figure is printed, and the last line is one JSON object with them all. With
---reader-weights, the `anprd` commands read with that file's reader (`trainer eval`, which
-scores whole windows, then scores the reader's file).
+--reader-weights, the `anprd` commands read with those files' readers (`trainer eval`,
+which scores whole windows, then scores the first of them). Without it, the `anprd`
+commands read as they do by default (the shipped pair for the shipped weights).
 """
 
 from __future__ import annotations
