@@ -96,7 +96,7 @@ def cmd_bench(args) -> int:
 
 def cmd_train(args) -> int:
     from .generate import CHUNK
-    from .train import PrecisionError, ResumeError, TrainConfig, run_dir, train
+    from .train_config import TrainConfig, run_dir
 
     if args.out.suffix != ".keras" or args.out.is_dir():
         return _refuse(f"--out {args.out}: the weights are written to a .keras file")
@@ -118,12 +118,6 @@ def cmd_train(args) -> int:
     if args.resume and (args.init or args.stem or args.size):
         return _refuse("--init, --stem and --size start a new run; a --resume goes on with "
                        "the checkpoint's network")
-    from anprd.model import SIZES, STEMS
-
-    if args.stem is not None and args.stem not in STEMS:
-        return _refuse(f"unknown --stem {args.stem!r}: one of {', '.join(STEMS)}")
-    if args.size is not None and args.size not in SIZES:
-        return _refuse(f"unknown --size {args.size!r}: one of {', '.join(SIZES)}")
     if args.steps < 1 or args.eval_every < 1:
         return _refuse("--steps and --eval-every must be at least 1")
     # A short run is scored once, at its end.
@@ -131,6 +125,15 @@ def cmd_train(args) -> int:
     if args.steps % eval_every:
         return _refuse(f"--steps {args.steps} is not a multiple of --eval-every {eval_every}: "
                        "the run is scored and checkpointed every --eval-every steps")
+    # The framework loads only now, once the cheap checks have passed.
+    from anprd.model import SIZES, STEMS
+
+    from .train import PrecisionError, ResumeError, train
+
+    if args.stem is not None and args.stem not in STEMS:
+        return _refuse(f"unknown --stem {args.stem!r}: one of {', '.join(STEMS)}")
+    if args.size is not None and args.size not in SIZES:
+        return _refuse(f"unknown --size {args.size!r}: one of {', '.join(SIZES)}")
     cfg = TrainConfig(
         out=args.out, steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
         workers=args.workers, eval_every=eval_every, val_count=args.val_count,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -27,36 +26,13 @@ from anprd.model import (
 
 from .evaluate import figures, predict
 from .generate import CHUNK, ChunkMaker, Sources, to_arrays
+from .train_config import TrainConfig, run_dir
 
 VAL_SEED = 7919  # the validation windows' seed: never a training seed
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    out: Path
-    steps: int = 30000
-    batch: int = 64
-    lr: float = 2e-3
-    seed: int = 1
-    workers: int = 1
-    eval_every: int = 500
-    val_count: int = 2048
-    resume: Path | None = None
-    init: Path | None = None  # start from these weights (e.g. the shipped ones), new schedule
-    presence_only: bool = False  # a new run from `init` training only the presence head
-    stem: str | None = None  # the trunk's first layer (anprd.model.STEMS); None: that of
-    # the `init` weights, else "pool"
-    size: str | None = None  # the network's size (anprd.model.SIZES); None: that of the
-    # `init` weights, else "compact"
-    precision: str = "auto"  # PRECISIONS
-
-
 class ResumeError(ValueError):
     """A checkpoint that cannot be gone on with as asked."""
-
-
-def run_dir(out: Path) -> Path:
-    return out.parent / f"{out.stem}.run"
 
 
 def _schedule(cfg: TrainConfig):
