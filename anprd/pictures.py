@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .image_headers import CorruptHeader, image_info
 from .reads import PlateRead
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".ts", ".m4v", ".mpg", ".mpeg"}
@@ -19,18 +20,35 @@ class PictureError(Exception):
 
 
 def read_image(path: Path) -> np.ndarray:
-    """A picture file as BGR uint8, or PictureError saying why not."""
+    """A picture file as BGR uint8, or PictureError saying why not.
+
+    A JPEG, PNG or WebP file's size is checked from its header, before it is decoded;
+    other kinds (BMP, TIFF, ...) only once decoded."""
     if not path.is_file():
         raise PictureError(f"{path}: no such file")
     data = np.fromfile(str(path), np.uint8)
     if data.size == 0:
         raise PictureError(f"{path}: empty file")
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    try:
+        info = image_info(data.tobytes())
+    except CorruptHeader as e:
+        raise PictureError(f"{path}: {e}") from None
+    if info is not None:
+        _check_size(path, info.width, info.height)
+    try:
+        img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error as e:  # OpenCV refuses pictures over its own pixel limit
+        raise PictureError(f"{path}: OpenCV cannot decode it ({e.err})") from None
     if img is None:
         raise PictureError(f"{path}: not a picture OpenCV can decode")
-    if img.shape[0] * img.shape[1] > MAX_PIXELS:
-        raise PictureError(f"{path}: {img.shape[1]}x{img.shape[0]} is over {MAX_PIXELS} pixels")
+    _check_size(path, img.shape[1], img.shape[0])
     return img
+
+
+def _check_size(path: Path, width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise PictureError(f"{path}: {width}x{height} is over {MAX_PIXELS:,} pixels, the "
+                           "most a picture may have")
 
 
 def is_video(path: Path) -> bool:

@@ -3,9 +3,10 @@
 `POST /v1/recognize` takes a picture (JPEG, PNG or WebP: as the body, as the multipart
 form field `image`, or fetched from an allowed host with `url=`) and answers the plates
 found in it as JSON. This module holds everything between the bytes of a request and
-that JSON: the limits (size, pixels, concurrency, token), the image header parsers that
-enforce the pixel limit before anything is decoded, multipart extraction, the guarded
-URL fetcher, and the serialisation of `PlateRead`s. `anprd.http` only moves bytes.
+that JSON: the limits (size, pixels, concurrency, token), the pixel limit enforced from
+the image's header (`anprd.image_headers`) before anything is decoded, multipart
+extraction, the guarded URL fetcher, and the serialisation of `PlateRead`s.
+`anprd.http` only moves bytes.
 
 Every refusal is an `ApiError` carrying the HTTP status, a message for the client and
 any extra headers; nothing here answers a 5xx for bad input.
@@ -35,6 +36,7 @@ import numpy as np
 from anprd import __version__
 from anprd.config import DEFAULT_MIN_CONFIDENCE
 from anprd.formats import FORMATS
+from anprd.image_headers import CorruptHeader, ImageInfo, image_info
 from anprd.reads import ALPHABET, BLANK, DetectParams, PlateRead
 
 log = logging.getLogger("anprd.recognize")
@@ -118,119 +120,19 @@ class ApiSettings:
 # ---------------------------------------------------------------------- image headers
 
 
-@dataclass(frozen=True)
-class ImageInfo:
-    format: str  # "jpeg" | "png" | "webp"
-    width: int
-    height: int
-
-    @property
-    def pixels(self) -> int:
-        return self.width * self.height
-
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# JPEG start-of-frame markers: every SOFn except DHT (C4), JPG (C8) and DAC (CC).
-_JPEG_SOF = frozenset(
-    {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-)
-# Markers without a length field.
-_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
-
-
-def _corrupt(kind: str, why: str) -> ApiError:
-    return ApiError(422, f"corrupt {kind} image: {why}")
-
-
 def sniff_image(data: bytes) -> ImageInfo:
     """Format and size of a picture, read from its header only (nothing is decoded).
 
     Raises ApiError 415 when the bytes are not JPEG, PNG or WebP, and 422 when the
     header of one of those is truncated or invalid.
     """
-    if data.startswith(PNG_SIGNATURE):
-        return _png_size(data)
-    if data.startswith(b"\xff\xd8"):
-        return _jpeg_size(data)
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return _webp_size(data)
-    raise ApiError(415, "the body is not a JPEG, PNG or WebP image")
-
-
-def _png_size(data: bytes) -> ImageInfo:
-    if len(data) < 33:  # signature, IHDR length and type, 13 bytes of IHDR, CRC
-        raise _corrupt("PNG", "truncated header")
-    length = int.from_bytes(data[8:12], "big")
-    if data[12:16] != b"IHDR" or length != 13:
-        raise _corrupt("PNG", "first chunk is not IHDR")
-    width = int.from_bytes(data[16:20], "big")
-    height = int.from_bytes(data[20:24], "big")
-    if not (0 < width < 2**31 and 0 < height < 2**31):
-        raise _corrupt("PNG", f"invalid size {width}x{height}")
-    return ImageInfo("png", width, height)
-
-
-def _jpeg_size(data: bytes) -> ImageInfo:
-    i, n = 2, len(data)
-    while True:
-        # Each marker is 0xFF (possibly padded with more 0xFF) then its code.
-        if i >= n:
-            raise _corrupt("JPEG", "no frame header (SOF) before the end of the data")
-        if data[i] != 0xFF:
-            raise _corrupt("JPEG", f"expected a marker at byte {i}")
-        while i < n and data[i] == 0xFF:
-            i += 1
-        if i >= n:
-            raise _corrupt("JPEG", "truncated marker")
-        marker = data[i]
-        i += 1
-        if marker in _JPEG_STANDALONE:
-            continue
-        if marker in (0xD8, 0xD9, 0xDA, 0x00):
-            raise _corrupt("JPEG", "no frame header (SOF) before the image data")
-        if i + 2 > n:
-            raise _corrupt("JPEG", "truncated segment")
-        seg_len = int.from_bytes(data[i : i + 2], "big")
-        if seg_len < 2:
-            raise _corrupt("JPEG", "invalid segment length")
-        if marker in _JPEG_SOF:
-            if seg_len < 8 or i + 7 > n:
-                raise _corrupt("JPEG", "truncated frame header")
-            height = int.from_bytes(data[i + 3 : i + 5], "big")
-            width = int.from_bytes(data[i + 5 : i + 7], "big")
-            if width == 0 or height == 0:
-                raise _corrupt("JPEG", f"invalid size {width}x{height}")
-            return ImageInfo("jpeg", width, height)
-        i += seg_len
-
-
-def _webp_size(data: bytes) -> ImageInfo:
-    if len(data) < 30:
-        raise _corrupt("WebP", "truncated header")
-    chunk = data[12:16]
-    body = data[20:]
-    if chunk == b"VP8 ":
-        # 3-byte frame tag, then the key frame start code and 14-bit width and height.
-        if body[0] & 1:
-            raise _corrupt("WebP", "first frame is not a key frame")
-        if body[3:6] != b"\x9d\x01\x2a":
-            raise _corrupt("WebP", "missing VP8 start code")
-        width = int.from_bytes(body[6:8], "little") & 0x3FFF
-        height = int.from_bytes(body[8:10], "little") & 0x3FFF
-    elif chunk == b"VP8L":
-        if body[0] != 0x2F:
-            raise _corrupt("WebP", "missing VP8L signature")
-        bits = int.from_bytes(body[1:5], "little")
-        width = (bits & 0x3FFF) + 1
-        height = ((bits >> 14) & 0x3FFF) + 1
-    elif chunk == b"VP8X":
-        width = int.from_bytes(body[4:7], "little") + 1
-        height = int.from_bytes(body[7:10], "little") + 1
-    else:
-        raise _corrupt("WebP", f"unknown first chunk {chunk!r}")
-    if width == 0 or height == 0:
-        raise _corrupt("WebP", f"invalid size {width}x{height}")
-    return ImageInfo("webp", width, height)
+    try:
+        info = image_info(data)
+    except CorruptHeader as e:
+        raise ApiError(422, str(e)) from None
+    if info is None:
+        raise ApiError(415, "the body is not a JPEG, PNG or WebP image")
+    return info
 
 
 def check_pixels(info: ImageInfo, max_pixels: int) -> None:
@@ -248,7 +150,10 @@ def decode_image(data: bytes, max_pixels: int) -> tuple[np.ndarray, ImageInfo]:
     check_pixels(info, max_pixels)
     import cv2  # noqa: PLC0415  (heavy; only the decoding path needs it)
 
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as e:  # over OpenCV's own pixel limit, when max_pixels is set above it
+        raise ApiError(422, f"the {info.format.upper()} image cannot be decoded: {e.err}") from None
     if image is None or image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
         raise ApiError(422, f"corrupt {info.format.upper()} image: it could not be decoded")
     h, w = image.shape[:2]

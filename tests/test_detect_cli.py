@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from tests.conftest import REPO_ROOT, WEIGHTS, needs_weights, shared_dir
@@ -49,6 +54,37 @@ def test_detect_reads_the_sample_and_writes_json_and_annotations(tmp_path):
     # must not overwrite them.
     assert (tmp_path / "scene.annotated.jpg").is_file()
     assert bad.read_bytes() == b"this is text, not a JPEG"
+
+
+def blank_png(path: Path, width: int, height: int) -> None:
+    """A valid all-black grayscale PNG, small on disk whatever its size."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body).to_bytes(4, "big")
+        return len(body).to_bytes(4, "big") + kind + body + crc
+
+    z = zlib.compressobj(9)
+    row = bytes(width + 1)  # filter byte, then the row's pixels
+    pixels = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels)
+                     + chunk(b"IEND", b""))
+
+
+@needs_weights
+def test_oversized_pictures_are_refused_by_name_and_the_others_read(tmp_path):
+    # 8,000 x 8,000: 250 kB on disk, 192 MB decoded; refused from its header.
+    huge = tmp_path / "huge.png"
+    blank_png(huge, 8000, 8000)
+    r = run("detect", huge, REPO_ROOT / "samples" / "scene.jpg", "--json")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "huge.png: 8000x8000 is over 50,000,000 pixels" in r.stderr
+    assert [p["plate"] for p in json.loads(r.stdout)["plates"]] == ["AE418KT"]
+    # A kind without a header check (BMP) over OpenCV's own pixel limit (lowered here).
+    bmp = tmp_path / "wide.bmp"
+    assert cv2.imwrite(str(bmp), np.zeros((100, 300), np.uint8))
+    r = run("detect", bmp, env={**os.environ, "OPENCV_IO_MAX_IMAGE_PIXELS": "10000"})
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "wide.bmp: OpenCV cannot decode it" in r.stderr, r.stderr
 
 
 @needs_weights

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import os
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -136,6 +138,19 @@ def test_declared_size_refused_without_decoding():
     with pytest.raises(ApiError) as e:
         decode_image(bytes(jpeg), 40_000_000)
     assert e.value.status == 422 and "65535x65535" in e.value.message
+
+
+def test_a_picture_over_the_decoders_own_limit_is_a_422(tmp_path):
+    """With max_pixels set above OpenCV's own pixel limit (lowered here, in a process of
+    its own, since OpenCV reads it once), the decoder's refusal is a 422, not a crash."""
+    png = tmp_path / "p.png"
+    png.write_bytes(encode(synthetic_picture(200, 100), ".png"))
+    code = ("import sys; from pathlib import Path; from anprd.recognize import ApiError, "
+            "decode_image\ntry:\n    decode_image(Path(sys.argv[1]).read_bytes(), 10**6)\n"
+            "except ApiError as e:\n    print(e.status, e.message)")
+    r = subprocess.run([sys.executable, "-c", code, str(png)], capture_output=True, text=True,
+                       env={**os.environ, "OPENCV_IO_MAX_IMAGE_PIXELS": "10000"}, timeout=120)
+    assert r.stdout.startswith("422 the PNG image cannot be decoded"), (r.stdout, r.stderr)
 
 
 @pytest.mark.parametrize(
