@@ -38,11 +38,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary(file: str, config: Config) -> str:
-    """One line: the cameras by name and the weights, e.g. for logs and check-config."""
+    """One line: the cameras by name, the weights and, when they are other files, the
+    readers; for logs and check-config."""
     names = [c.name for c in config.cameras]
     cameras = f"{len(names)} camera{'s' if len(names) != 1 else ''}"
     cameras += f" ({', '.join(names)})" if names else " (web service only)"
-    return f"{file}: OK, {cameras}, model {_display(config.model.weights)}"
+    model = f"model {_display(config.model.weights)}"
+    if config.model.readers != (config.model.weights,):
+        model += f" read by {' + '.join(_display(p) for p in config.model.readers)}"
+    return f"{file}: OK, {cameras}, {model}"
 
 
 def _display(path: Path) -> str:

@@ -855,3 +855,9 @@ def _check_weights(
         elif not path.is_file():
             add(loc, f"weights file not found: {path} (a relative path is taken from the "
                      "config file's folder)", line)
+        elif loc == ("model", "weights") and readers is None:
+            # Not given: the shipped weights are read by the shipped readers.
+            for reader in readers_for(path):
+                if not reader.is_file():
+                    add(("model", "reader_weights"), f"weights file not found: {reader} "
+                        "(one of the shipped weights' default readers)", None)

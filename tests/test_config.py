@@ -320,6 +320,34 @@ def test_the_shipped_weights_are_read_by_the_shipped_pair() -> None:
     assert readers_for(Path("mine.keras")) == (Path("mine.keras"),)
 
 
+def test_check_config_names_the_readers_when_they_are_other_files(tmp_path: Path) -> None:
+    from anprd.check_config import summary
+    from anprd.config import DEFAULT_WEIGHTS
+
+    cfg = load_config(write(tmp_path, make(model={"weights": str(DEFAULT_WEIGHTS)})))
+    line = summary("anprd.yaml", cfg)
+    assert line.endswith("read by weights/anprd.keras + weights/wide.keras") or line.endswith(
+        f"read by {DEFAULT_WEIGHTS} + {DEFAULT_WEIGHTS.parent / 'wide.keras'}"), line
+
+
+def test_a_missing_default_reader_of_the_shipped_weights_is_a_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped weights given without reader_weights are read by the shipped pair: a
+    pair file gone missing is reported before the daemon starts, not when it loads."""
+    from anprd import config
+
+    gone = tmp_path / "gone.keras"
+    monkeypatch.setattr(config, "DEFAULT_READERS", (config.DEFAULT_WEIGHTS, gone))
+    text = make(model={"weights": str(config.DEFAULT_WEIGHTS)})
+    problem = one_problem(tmp_path, text)
+    assert problem.path == "model.reader_weights"
+    assert f"weights file not found: {gone}" in problem.message
+    # Readers given are checked as given, and the pair is not used.
+    text = make(model={"weights": str(config.DEFAULT_WEIGHTS), "reader_weights": "w.keras"})
+    assert load_config(write(tmp_path, text)).model.readers == (tmp_path / "w.keras",)
+
+
 def test_weights_that_are_a_folder(tmp_path: Path) -> None:
     (tmp_path / "w.keras").mkdir()
     problem = one_problem(tmp_path, make(), weights=False)
