@@ -56,7 +56,8 @@ def is_video(path: Path) -> bool:
 
 
 def video_frames(path: Path, every: int = 1) -> Iterator[tuple[int, np.ndarray]]:
-    """(frame index, BGR frame) of every `every`-th frame; corrupt packets are skipped."""
+    """(frame index, BGR frame) of every `every`-th frame; corrupt packets are skipped,
+    and PictureError at the end when fewer frames were decoded than the file declares."""
     import av
 
     try:
@@ -80,6 +81,12 @@ def video_frames(path: Path, every: int = 1) -> Iterator[tuple[int, np.ndarray]]
                     index += 1
         except av.FFmpegError as e:
             raise PictureError(f"{path}: video broken at frame {index}: {e}") from None
+        # A cut-off file ends early without an error: its frames read so far stand.
+        if index == 0:
+            raise PictureError(f"{path}: no frame of the video could be decoded")
+        if index < stream.frames:
+            raise PictureError(f"{path}: only {index} of the {stream.frames} frames it "
+                               "declares could be decoded (a truncated or damaged file?)")
 
 
 def annotate(img: np.ndarray, reads: list[PlateRead]) -> np.ndarray:

@@ -87,6 +87,37 @@ def test_oversized_pictures_are_refused_by_name_and_the_others_read(tmp_path):
     assert "wide.bmp: OpenCV cannot decode it" in r.stderr, r.stderr
 
 
+def faststart_video(path: Path, frames: int) -> None:
+    """An MP4 whose index comes first, as streamed recordings are, so that a copy cut
+    short still opens."""
+    import av
+
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for _ in range(frames):
+            img = rng.integers(0, 256, (120, 160, 3), np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")))
+        out.mux(stream.encode())
+
+
+@needs_weights
+def test_a_cut_off_video_gives_its_frames_and_then_an_error(tmp_path):
+    whole = tmp_path / "whole.mp4"
+    faststart_video(whole, 40)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    r = run("detect", whole, cut, "--every", "5", "--json")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    frames = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [f["frame"] for f in frames if f["file"] == str(whole)] == list(range(0, 40, 5))
+    got = [f["frame"] for f in frames if f["file"] == str(cut)]
+    assert got and got == list(range(0, 5 * len(got), 5)) and len(got) < 8
+    assert "cut.mp4: only" in r.stderr and "of the 40 frames it declares" in r.stderr
+    assert "whole.mp4" not in r.stderr
+
+
 @needs_weights
 def test_detect_samples_video_frames(tmp_path):
     r = run("detect", REPO_ROOT / "samples" / "gate.mp4", "--every", "10", "--json")
