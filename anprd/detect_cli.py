@@ -128,8 +128,6 @@ def run(args) -> int:
     for path in args.files:
         try:
             if is_video(path):
-                if not path.is_file():
-                    raise PictureError(f"{path}: no such file")
                 for i, frame in video_frames(path, args.every):
                     report(path, i, frame)
             else:

@@ -24,8 +24,7 @@ def read_image(path: Path) -> np.ndarray:
 
     A JPEG, PNG or WebP file's size is checked from its header, before it is decoded;
     other kinds (BMP, TIFF, ...) only once decoded."""
-    if not path.is_file():
-        raise PictureError(f"{path}: no such file")
+    _check_file(path)
     data = np.fromfile(str(path), np.uint8)
     if data.size == 0:
         raise PictureError(f"{path}: empty file")
@@ -51,6 +50,13 @@ def _check_size(path: Path, width: int, height: int) -> None:
                            "most a picture may have")
 
 
+def _check_file(path: Path) -> None:
+    if path.is_dir():
+        raise PictureError(f"{path}: a folder; give the pictures or videos in it")
+    if not path.is_file():
+        raise PictureError(f"{path}: no such file")
+
+
 def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
 
@@ -60,6 +66,7 @@ def video_frames(path: Path, every: int = 1) -> Iterator[tuple[int, np.ndarray]]
     and PictureError at the end when fewer frames were decoded than the file declares."""
     import av
 
+    _check_file(path)
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError) as e:

@@ -71,13 +71,16 @@ def blank_png(path: Path, width: int, height: int) -> None:
 
 
 @needs_weights
-def test_oversized_pictures_are_refused_by_name_and_the_others_read(tmp_path):
+def test_oversized_pictures_and_folders_are_refused_by_name_and_the_others_read(tmp_path):
     # 8,000 x 8,000: 250 kB on disk, 192 MB decoded; refused from its header.
     huge = tmp_path / "huge.png"
     blank_png(huge, 8000, 8000)
-    r = run("detect", huge, REPO_ROOT / "samples" / "scene.jpg", "--json")
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    r = run("detect", huge, folder, REPO_ROOT / "samples" / "scene.jpg", "--json")
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "huge.png: 8000x8000 is over 50,000,000 pixels" in r.stderr
+    assert f"{folder}: a folder; give the pictures or videos in it" in r.stderr
     assert [p["plate"] for p in json.loads(r.stdout)["plates"]] == ["AE418KT"]
     # A kind without a header check (BMP) over OpenCV's own pixel limit (lowered here).
     bmp = tmp_path / "wide.bmp"
