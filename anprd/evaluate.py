@@ -43,6 +43,14 @@ def load_labels(folder: Path) -> dict[str, list[str]]:
     path = folder / "labels.csv"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no labels.csv (a file,plate header, a row per plate)")
+    try:
+        return _read_labels(path)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text (byte {e.start}): labels.csv is a CSV "
+                         "file of file,plate rows") from None
+
+
+def _read_labels(path: Path) -> dict[str, list[str]]:
     labels: dict[str, list[str]] = {}
     # utf-8-sig: a spreadsheet's CSV export often starts with a byte-order mark.
     with path.open(newline="", encoding="utf-8-sig") as fh:
