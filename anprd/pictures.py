@@ -19,11 +19,12 @@ class PictureError(Exception):
     pass
 
 
-def read_image(path: Path) -> np.ndarray:
+def read_image(path: Path | str) -> np.ndarray:
     """A picture file as BGR uint8, or PictureError saying why not.
 
     A JPEG, PNG or WebP file's size is checked from its header, before it is decoded;
     other kinds (BMP, TIFF, ...) only once decoded."""
+    path = Path(path)
     _check_file(path)
     data = np.fromfile(str(path), np.uint8)
     if data.size == 0:
@@ -61,11 +62,12 @@ def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
 
 
-def video_frames(path: Path, every: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+def video_frames(path: Path | str, every: int = 1) -> Iterator[tuple[int, np.ndarray]]:
     """(frame index, BGR frame) of every `every`-th frame; corrupt packets are skipped,
     and PictureError at the end when fewer frames were decoded than the file declares."""
     import av
 
+    path = Path(path)
     _check_file(path)
     try:
         container = av.open(str(path))
