@@ -79,6 +79,10 @@ def parse_size(s: str) -> tuple[int, int]:
         raise ValueError(f"size {s!r} is not WxH, e.g. 640x480") from None
     if w < 128 or h < 64:
         raise ValueError(f"size {s} is smaller than the 128 x 64 window")
+    from .pictures import MAX_PIXELS
+
+    if w * h > MAX_PIXELS:
+        raise ValueError(f"size {s} is over {MAX_PIXELS:,} pixels, the most a picture may have")
     return w, h
 
 

@@ -244,6 +244,11 @@ def test_bench_prints_both_networks_and_a_json_summary():
         summary["seed_ms_per_frame"] / summary["ms_per_frame"], rel=0.05)
     r = run("bench", "--size", "320x240", "--repeats", "0")
     assert r.returncode == 2 and "--repeats and --seed-repeats must be at least 1" in r.stderr
+    for size, problem in (("100000x100000", "is over 50,000,000 pixels"),
+                          ("100x50", "smaller than the 128 x 64 window"),
+                          ("640by480", "is not WxH")):
+        r = run("bench", "--size", size)
+        assert r.returncode == 2 and problem in r.stderr and "Traceback" not in r.stderr
 
 
 @needs_weights
