@@ -838,26 +838,30 @@ def _check_weights(
     if model is not None and not isinstance(model, dict):
         return  # a type error, already reported
     model = model or {}
-    readers = model.get("reader_weights")
-    files: list[tuple[Loc, Any, bool]] = [
-        (("model", "weights"), model.get("weights", DEFAULT_WEIGHTS), "weights" in model)]
+
+    def path_of(w: str | Path) -> Path:
+        return Path(os.path.normpath(base / Path(w).expanduser()))
+
+    weights, readers = model.get("weights", DEFAULT_WEIGHTS), model.get("reader_weights")
+    given = "(a relative path is taken from the config file's folder)"
+    # (where, file, whether the file names it, what to say of a missing one)
+    files: list[tuple[Loc, Any, bool, str]] = [(("model", "weights"), weights, "weights" in model,
+                                                given)]
     if isinstance(readers, list):
-        files += [(("model", "reader_weights", i), w, True) for i, w in enumerate(readers)]
+        files += [(("model", "reader_weights", i), w, True, given) for i, w in enumerate(readers)]
     elif readers is not None:
-        files.append((("model", "reader_weights"), readers, True))
-    for loc, weights, given in files:
-        if not isinstance(weights, str | Path):
+        files.append((("model", "reader_weights"), readers, True, given))
+    elif isinstance(weights, str | Path):
+        # Not given: the readers the weights get by default (the shipped pair).
+        files += [(("model", "reader_weights"), r, False, "(one of the shipped weights' "
+                   "default readers)") for r in readers_for(path_of(weights))
+                  if r != path_of(weights)]
+    for loc, w, named, hint in files:
+        if not isinstance(w, str | Path):
             continue  # a type error, already reported
-        path = Path(os.path.normpath(base / Path(weights).expanduser()))
-        line = doc.line(loc) if given else None
+        path = path_of(w)
+        line = doc.line(loc) if named else None
         if path.is_dir():
             add(loc, f"is a folder, not a weights file: {path}", line)
         elif not path.is_file():
-            add(loc, f"weights file not found: {path} (a relative path is taken from the "
-                     "config file's folder)", line)
-        elif loc == ("model", "weights") and readers is None:
-            # Not given: the shipped weights are read by the shipped readers.
-            for reader in readers_for(path):
-                if not reader.is_file():
-                    add(("model", "reader_weights"), f"weights file not found: {reader} "
-                        "(one of the shipped weights' default readers)", None)
+            add(loc, f"weights file not found: {path} {hint}", line)

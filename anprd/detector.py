@@ -63,7 +63,7 @@ class _Frame:
 class Detector:
     def __init__(self, model, backend: str, device: str, reader_models: Sequence = ()):
         """`reader_models`: the networks whose readers read the candidates that `model`'s
-        presence pass finds, their distributions combined (none: `model` reads them)."""
+        presence pass finds, their readings averaged (none: `model` reads them)."""
         from .model import presence_net, reader_net
 
         self.model = model

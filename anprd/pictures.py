@@ -26,17 +26,17 @@ def read_image(path: Path | str) -> np.ndarray:
     other kinds (BMP, TIFF, ...) only once decoded."""
     path = Path(path)
     _check_file(path)
-    data = np.fromfile(str(path), np.uint8)
-    if data.size == 0:
+    data = path.read_bytes()
+    if not data:
         raise PictureError(f"{path}: empty file")
     try:
-        info = image_info(data.tobytes())
+        info = image_info(data)
     except CorruptHeader as e:
         raise PictureError(f"{path}: {e}") from None
     if info is not None:
         _check_size(path, info.width, info.height)
     try:
-        img = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     except cv2.error as e:  # OpenCV refuses pictures over its own pixel limit
         raise PictureError(f"{path}: OpenCV cannot decode it ({e.err})") from None
     if img is None:

@@ -321,13 +321,15 @@ def test_the_shipped_weights_are_read_by_the_shipped_pair() -> None:
 
 
 def test_check_config_names_the_readers_when_they_are_other_files(tmp_path: Path) -> None:
-    from anprd.check_config import summary
-    from anprd.config import DEFAULT_WEIGHTS
+    from anprd.check_config import _display, summary
+    from anprd.config import DEFAULT_READERS, DEFAULT_WEIGHTS
 
     cfg = load_config(write(tmp_path, make(model={"weights": str(DEFAULT_WEIGHTS)})))
-    line = summary("anprd.yaml", cfg)
-    assert line.endswith("read by weights/anprd.keras + weights/wide.keras") or line.endswith(
-        f"read by {DEFAULT_WEIGHTS} + {DEFAULT_WEIGHTS.parent / 'wide.keras'}"), line
+    pair = " + ".join(_display(p) for p in DEFAULT_READERS)
+    assert summary("anprd.yaml", cfg).endswith(f"model {_display(DEFAULT_WEIGHTS)} read by {pair}")
+    # A file that reads its own finds is named once.
+    own = summary("anprd.yaml", load_config(write(tmp_path, make())))
+    assert own.endswith(f"model {_display(tmp_path / 'w.keras')}") and "read by" not in own
 
 
 def test_a_missing_default_reader_of_the_shipped_weights_is_a_problem(

@@ -75,11 +75,15 @@ def test_oversized_pictures_and_folders_are_refused_by_name_and_the_others_read(
     # 8,000 x 8,000: 250 kB on disk, 192 MB decoded; refused from its header.
     huge = tmp_path / "huge.png"
     blank_png(huge, 8000, 8000)
+    # Its data cut off: only the header can tell its size.
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(huge.read_bytes()[:200])
     folder = tmp_path / "pictures"
     folder.mkdir()
-    r = run("detect", huge, folder, REPO_ROOT / "samples" / "scene.jpg", "--json")
+    r = run("detect", huge, cut, folder, REPO_ROOT / "samples" / "scene.jpg", "--json")
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "huge.png: 8000x8000 is over 50,000,000 pixels" in r.stderr
+    assert "cut.png: 8000x8000 is over 50,000,000 pixels" in r.stderr
     assert f"{folder}: a folder; give the pictures or videos in it" in r.stderr
     assert [p["plate"] for p in json.loads(r.stdout)["plates"]] == ["AE418KT"]
     # A kind without a header check (BMP) over OpenCV's own pixel limit (lowered here).
