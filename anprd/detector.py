@@ -9,7 +9,8 @@ Where a frame goes:
    candidate seen by too few windows is dropped;
 4. the reader runs once, as one batch, on a few windows of every candidate;
 5. `formats.decode` reads each candidate under the camera's formats, if the reader
-   found its characters left to right;
+   found its characters left to right (a plate filling the frame is read at a few
+   scales, its most confident reading kept: `read_scales`);
 6. readings inside a much larger plate's box are dropped (`drop_nested`), then those
    under the camera's `min_confidence`.
 """
@@ -44,6 +45,13 @@ READ_BATCH = 256  # windows per reader call
 # its area (twice as wide) is lettering on that plate: `drop_nested`.
 NESTED_INSIDE = 0.8
 NESTED_AREA = 4.0
+# A plate found on a level with fewer positions than MIN_WINDOWS (one filling most of the
+# frame) has its reading scale from a handful of windows on levels a pyramid step apart,
+# so it can be off by half a step or more, and the reader misreads plates at the edges of
+# its trained sizes: such a plate is read at scales a quarter step apart, up to half a step
+# either way, and its most confident reading is kept. (Done for every plate, this adds
+# false readings: weights/MODEL_CARD.md, "Frame-filling plates".)
+SCALE_SEARCH = tuple(2 ** (k / 8) for k in (-2, -1, 0, 1, 2))
 # The views read per plate: (shift in window pixels, scale factor).
 READ_VIEWS = ((0.0, 1.0), (-3.0, 1.0), (3.0, 1.0), (0.0, 0.94), (0.0, 1.06))
 
@@ -146,17 +154,19 @@ class Detector:
 
     def _read(self, frames: list[_Frame], candidates: list[list[Candidate]]):
         owned = [(i, c) for i, cands in enumerate(candidates) for c in cands]
-        dists = self._read_plates([
-            _views(frames[i].gray, (c.box[0] + c.box[2]) / 2, (c.box[1] + c.box[3]) / 2,
-                   c.read_scale)
-            for i, c in owned
-        ])
+        tries = [(k, scale) for k, (i, c) in enumerate(owned)
+                 for scale in read_scales(c, frames[i].levels)]
+        dists = self._read_plates([_views(frames[owned[k][0]].gray, *_centre(owned[k][1]), scale)
+                                   for k, scale in tries])
+        best: dict[int, tuple] = {}  # candidate -> its most confident reading, distribution
+        for (k, _), (p, cols) in zip(tries, dists, strict=True):
+            r = _reading(p, cols, frames[owned[k][0]].params.formats)
+            if r is not None and (k not in best or r.confidence > best[k][0].confidence):
+                best[k] = (r, p)
         out: list[list[PlateRead]] = [[] for _ in frames]
-        for (i, c), (p, cols) in zip(owned, dists, strict=True):
+        for k, (r, p) in sorted(best.items()):
+            i, c = owned[k]
             f = frames[i]
-            r = _reading(p, cols, f.params.formats)
-            if r is None:
-                continue
             ox, oy = f.offset
             h, w = f.gray.shape
             x1, x2 = np.clip([c.box[0], c.box[2]], 0, w)
@@ -265,15 +275,30 @@ def _prepare(img: np.ndarray, params: DetectParams) -> _Frame:
 def _in_roi(c: Candidate, roi, offset) -> bool:
     if not roi:
         return True
-    cx = (c.box[0] + c.box[2]) / 2 + offset[0]
-    cy = (c.box[1] + c.box[3]) / 2 + offset[1]
+    cx, cy = _centre(c)
+    cx, cy = cx + offset[0], cy + offset[1]
     return cv2.pointPolygonTest(np.array(roi, np.float32), (float(cx), float(cy)), False) >= 0
+
+
+def _level_of(c: Candidate, levels: list[Level]) -> Level:
+    return next(lv for lv in levels if lv.index == c.level)
 
 
 def _seen_enough(c: Candidate, levels: list[Level]) -> bool:
     """Whether the candidate's windows are MIN_WINDOWS, or every position its level has."""
-    level = next(lv for lv in levels if lv.index == c.level)
-    return c.n_windows >= min(MIN_WINDOWS, level.positions)
+    return c.n_windows >= min(MIN_WINDOWS, _level_of(c, levels).positions)
+
+
+def read_scales(c: Candidate, levels: list[Level]) -> list[float]:
+    """The scales to read the candidate at: its reading scale, or, when its level has
+    fewer positions than MIN_WINDOWS, that scale times each of SCALE_SEARCH."""
+    if _level_of(c, levels).positions < MIN_WINDOWS:
+        return [c.read_scale * f for f in SCALE_SEARCH]
+    return [c.read_scale]
+
+
+def _centre(c: Candidate) -> tuple[float, float]:
+    return (c.box[0] + c.box[2]) / 2, (c.box[1] + c.box[3]) / 2
 
 
 def _smoothed(gray: np.ndarray, cx: float, cy: float, scale: float,

@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import REPO_ROOT, WEIGHTS, needs_weights, shared_dir
 
 SCENES = shared_dir() / "realdata" / "scenes"
+REAL_VIDEO = shared_dir() / "realdata" / "video" / "tv_news_mercosur.mp4"
 ANPRD = [sys.executable, "-m", "anprd"]
 
 
@@ -227,6 +228,26 @@ def test_another_weights_file_can_read_what_the_weights_find(tmp_path):
             tmp_path / "no.keras")
     assert r.returncode == 2 and f"weights file not found: {tmp_path / 'no.keras'}" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@needs_weights
+@pytest.mark.skipif(not REAL_VIDEO.is_file(), reason="no ../shared/realdata video")
+def test_a_plate_filling_the_frame_is_read_at_the_scale_that_suits_it():
+    """The news video's first frames: AA176YX fills the picture, found on the one window
+    of a padded level, whose scale (with its neighbour's windows) reads it too large.
+    Read across half a pyramid step, it is read right."""
+    from itertools import islice
+
+    from anprd.config import DEFAULT_MIN_CONFIDENCE
+    from anprd.detector import Detector
+    from anprd.pictures import video_frames
+    from anprd.reads import DetectParams
+
+    frames = [f for i, f in islice(video_frames(REAL_VIDEO), 17) if i in (4, 10, 16)]
+    det = Detector.load(WEIGHTS, reader_weights=[WEIGHTS, REPO_ROOT / "weights" / "wide.keras"])
+    params = DetectParams(min_confidence=DEFAULT_MIN_CONFIDENCE)
+    reads = det.detect(frames, [params] * len(frames))
+    assert [[r.plate for r in rs] for rs in reads] == [["AA176YX"]] * 3
 
 
 def test_corrupt_weights_file_is_a_clear_error(tmp_path):

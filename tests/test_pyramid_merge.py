@@ -171,6 +171,20 @@ def test_a_lone_window_is_no_plate_unless_its_level_has_no_room_for_more():
     assert _seen_enough(only, [tiny])
 
 
+def test_a_plate_on_a_level_with_too_few_positions_is_read_across_half_a_step():
+    from anprd.detector import read_scales
+
+    big = levels_for(1280, 720)[0]
+    tiny = levels_for(1280, 720)[-1]  # padded to one window: the frame-filling plates
+    plate = group_windows(np.array([_window(100 + 8 * k, 100, level=big.index)
+                                    for k in range(3)], float))[0]
+    assert read_scales(plate, [big]) == [plate.read_scale]
+    close = group_windows(np.array([_window(0, 0, level=tiny.index)], float))[0]
+    scales = read_scales(close, [tiny])
+    # Quarter pyramid steps (2 ** 0.125), up to half a step (2 ** 0.25) either way.
+    assert np.allclose(np.log2(np.array(scales) / close.read_scale) * 8, [-2, -1, 0, 1, 2])
+
+
 def test_a_reading_inside_a_much_larger_plate_is_dropped():
     from anprd.detector import drop_nested
     from anprd.reads import PlateRead
