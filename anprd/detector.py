@@ -154,13 +154,13 @@ class Detector:
 
     def _read(self, frames: list[_Frame], candidates: list[list[Candidate]]):
         owned = [(i, c) for i, cands in enumerate(candidates) for c in cands]
-        tries = [(k, scale) for k, (i, c) in enumerate(owned)
+        tries = [(k, i, c, scale) for k, (i, c) in enumerate(owned)
                  for scale in read_scales(c, frames[i].levels)]
-        dists = self._read_plates([_views(frames[owned[k][0]].gray, *_centre(owned[k][1]), scale)
-                                   for k, scale in tries])
+        dists = self._read_plates([_views(frames[i].gray, *_centre(c), scale)
+                                   for _, i, c, scale in tries])
         best: dict[int, tuple] = {}  # candidate -> its most confident reading, distribution
-        for (k, _), (p, cols) in zip(tries, dists, strict=True):
-            r = _reading(p, cols, frames[owned[k][0]].params.formats)
+        for (k, i, _, _), (p, cols) in zip(tries, dists, strict=True):
+            r = _reading(p, cols, frames[i].params.formats)
             if r is not None and (k not in best or r.confidence > best[k][0].confidence):
                 best[k] = (r, p)
         out: list[list[PlateRead]] = [[] for _ in frames]
