@@ -4,7 +4,8 @@
 appending, then `fsync()`s it; only then does it return (and the daemon count the event
 as emitted). A crash or power loss can therefore leave at most one partial line at the
 end of the file, never a lost emitted event; `EventSink.open()` (and `repair_tail()`)
-cuts such a partial line off, so that the file holds only whole lines. The same event
+cuts such a partial line off, so that the file holds only whole lines; a write that
+fails part way (a full disk) is cut back at once, before the next event. The same event
 goes to the log as one line (journald-friendly: no timestamps of our own when running
 under systemd; see anprd.daemon's logging set-up).
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import threading
 import time
 import uuid
@@ -131,6 +133,28 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _append_durably(fd: int, data: bytes) -> None:
+    """Append `data` and fsync it. If that fails (a full disk), a regular file is cut
+    back to its length before, so that the next line written starts a line of its own
+    instead of running on from a fragment of this one. Pipes and terminals (an events
+    path of /dev/stdout) cannot be synced and need not be."""
+    regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    before = os.lseek(fd, 0, os.SEEK_END) if regular else 0
+    try:
+        written = os.write(fd, data)
+        while written < len(data):  # a short write (rare): write the rest
+            written += os.write(fd, data[written:])
+        if regular:
+            os.fsync(fd)
+    except OSError:
+        if regular:
+            try:
+                os.ftruncate(fd, before)
+            except OSError:
+                pass  # repair_tail cuts the fragment off at the next start
+        raise
+
+
 class EventSink:
     """Appends events to a JSON-lines file (and snapshots to a folder). Thread-safe."""
 
@@ -211,10 +235,7 @@ class EventSink:
         with self._lock:
             if self._fd is None:
                 raise RuntimeError("EventSink is not open")
-            written = os.write(self._fd, data)
-            while written < len(data):  # a short write (rare): write the rest
-                written += os.write(self._fd, data[written:])
-            os.fsync(self._fd)
+            _append_durably(self._fd, data)
         log.info("plate event %s", line)
         return record
 

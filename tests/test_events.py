@@ -213,3 +213,45 @@ def test_reopen_after_rotation(tmp_path):
         sink.emit(event("ABC123"))
     assert [e["plate"] for e in read_events(tmp_path / "events.jsonl.1")] == ["AB123CD"]
     assert [e["plate"] for e in read_events(path)] == ["ABC123"]
+
+
+_FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+from anprd.events import EventSink
+from tests.test_events import event
+path = Path(sys.argv[1])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full write fails with EFBIG instead
+with EventSink(path) as sink:
+    sink.emit(event("AA111AA"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size + 100, hard))
+    try:
+        sink.emit(event("AB123CD"))
+    except OSError as e:
+        print("failed:", e.errno)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # space again
+    sink.emit(event("AC456EF"))
+"""
+
+
+def test_a_write_that_fails_part_way_leaves_no_fragment_before_the_next_event(tmp_path):
+    # The disk fills in the middle of an event's line: that event is not emitted (an
+    # error), and the next one, once there is room, is a whole line of its own.
+    path = tmp_path / "events.jsonl"
+    r = subprocess.run([sys.executable, "-c", _FULL_DISK, str(path)],
+                       capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert r.returncode == 0, r.stderr
+    assert "failed: 27" in r.stdout  # EFBIG
+    assert [e["plate"] for e in read_events(path)] == ["AA111AA", "AC456EF"]
+
+
+def test_events_to_a_pipe_are_written_and_emitted(tmp_path):
+    # events.path: /dev/stdout under a pipe: fsync is impossible there, and not an error.
+    script = ("from anprd.events import EventSink\nfrom tests.test_events import event\n"
+              "with EventSink('/dev/stdout') as sink:\n"
+              "    sink.emit(event('AB123CD')); sink.emit(event('AC456EF'))\n")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       timeout=60, cwd=REPO)
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(x)["plate"] for x in r.stdout.splitlines()] == ["AB123CD", "AC456EF"]
