@@ -34,7 +34,19 @@ def run(args: argparse.Namespace) -> int:
             status = 2
         else:
             print(summary(file, config))
+            for warning in waiting_for(config):
+                print(f"{file}: warning: {warning}", file=sys.stderr)
     return status
+
+
+def waiting_for(config: Config) -> list[str]:
+    """The file cameras whose video is not there: valid (the daemon waits for the file
+    to appear), but more often a mistyped path."""
+    from anprd.sources import SourceSpec
+
+    paths = {c.name: SourceSpec(c.name, c.url).path for c in config.cameras if c.is_file}
+    return [f"camera {name}: no video file at {path} yet; the daemon will wait for it"
+            for name, path in paths.items() if not Path(path).is_file()]
 
 
 def summary(file: str, config: Config) -> str:

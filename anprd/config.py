@@ -72,7 +72,8 @@ CAMERA_NAME_RE = re.compile(r"[a-z0-9_-]+")
 
 _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)$", re.DOTALL)
 # To the next whitespace: a password may hold quotes or brackets; over-redacting is safe.
-_URL_IN_TEXT_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+")
+# With a user and password, to the last "@" on the line first: a password may hold spaces.
+_URL_IN_TEXT_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^\s:/@]*:[^\n]*@)?\S+")
 _SECRET_QUERY_RE = re.compile(
     r"(?i)([?&;](?:password|passwd|pass|pwd|token|access_token|key|apikey|api_key|secret"
     r"|auth|sig|signature)=)[^&#\s]*"
@@ -635,36 +636,44 @@ class _Yaml:
     """A YAML document with the line of every key path and the keys given twice."""
 
     def __init__(self, text: str):
+        self.lines: dict[Loc, int] = {}
+        self.duplicates: list[tuple[Loc, int, int]] = []  # path, line, first line
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                self._walk(node)  # before construction, which flattens merge keys (<<) in place
             self.data: Any = None if node is None else loader.construct_document(node)
         finally:
             loader.dispose()
-        self.lines: dict[Loc, int] = {}
-        self.duplicates: list[tuple[Loc, int, int]] = []  # path, line, first line
-        if node is not None:
-            self._walk(node, (), set())
 
-    def _walk(self, node: yaml.Node, path: Loc, stack: set[int]) -> None:
-        if id(node) in stack:  # a recursive alias
-            return
-        self.lines.setdefault(path, node.start_mark.line + 1)
-        stack = stack | {id(node)}
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
-                    continue
-                key, line = key_node.value, key_node.start_mark.line + 1
-                if key in seen:
-                    self.duplicates.append((path + (key,), line, seen[key]))
-                seen[key] = line
-                self.lines[path + (key,)] = line
-                self._walk(value_node, path + (key,), stack)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self._walk(item, path + (i,), stack)
+    def _walk(self, root: yaml.Node) -> None:
+        """Visits each node once, in document order and without recursion: nodes shared
+        by aliases (an alias bomb, a recursive alias) are not walked again."""
+        visited: set[int] = set()
+        todo: list[tuple[yaml.Node, Loc]] = [(root, ())]
+        while todo:
+            node, path = todo.pop()
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            self.lines.setdefault(path, node.start_mark.line + 1)
+            children: list[tuple[yaml.Node, Loc]] = []
+            if isinstance(node, yaml.MappingNode):
+                seen: dict[str, int] = {}
+                for key_node, value_node in node.value:
+                    # Keys merged in by `<<` may be overridden: they are not duplicates.
+                    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                        continue
+                    key, line = key_node.value, key_node.start_mark.line + 1
+                    if key in seen:
+                        self.duplicates.append((path + (key,), line, seen[key]))
+                    seen[key] = line
+                    self.lines[path + (key,)] = line
+                    children.append((value_node, path + (key,)))
+            elif isinstance(node, yaml.SequenceNode):
+                children = [(item, path + (i,)) for i, item in enumerate(node.value)]
+            todo += reversed(children)
 
     def line(self, loc: Loc) -> int | None:
         """The line of `loc`, else of its nearest parent (not the document's first line)."""
@@ -723,6 +732,10 @@ def parse_config(
     except yaml.YAMLError as e:
         add((), f"YAML syntax error: {e}")
         raise ConfigError(problems) from None
+    except RecursionError:  # PyYAML composes nested lists and mappings recursively
+        add((), "the YAML is nested too deeply (lists or mappings hundreds of levels "
+                 "inside each other)")
+        raise ConfigError(problems) from None
 
     for loc, line, first in doc.duplicates:
         add(loc, f"key given twice (first on line {first}); the later one would win", line)
@@ -776,11 +789,16 @@ def parse_config(
                 continue  # reported below, per camera, with its path
             if loc[:1] == ("cameras",) and len(loc) > 2 and isinstance(raw_cams, list):
                 cam = raw_cams[loc[1]] if isinstance(loc[1], int) else None
-                if isinstance(cam, dict) and _from_defaults(cam, defaults, loc[2:]):
+                # The loc of a key that is not text has the key as text (1.5 as '1.5').
+                rest = loc[2:-1] + (err["input"],) if err["type"] == "invalid_key" else loc[2:]
+                if isinstance(cam, dict) and _from_defaults(cam, defaults, rest):
                     continue  # already reported under defaults.*
             errors.append((loc, dict(err)))
 
     for loc, err in errors:
+        if err["type"] == "invalid_key":  # the key (5, null, true) is the last part of loc
+            add(loc[:-1], f"key {_show(err['input'])} is not text", doc.line(loc[:-1]))
+            continue
         root: type[BaseModel] = Config
         if loc[:1] == ("defaults",):
             root = CameraConfig

@@ -465,6 +465,64 @@ def test_key_given_twice(tmp_path: Path) -> None:
     assert problem.message == "key given twice (first on line 5); the later one would win"
 
 
+def test_merge_keys_may_be_overridden(tmp_path: Path) -> None:
+    text = """\
+        model: {weights: w.keras}
+        defaults: &d {sample_fps: 3, loop: true}
+        cameras:
+          - &gate {name: gate-a, url: a.mp4, sample_fps: 2}
+          - <<: *gate
+            name: gate-b
+            url: b.mp4
+          - <<: *d
+            name: gate-c
+            url: c.mp4
+            sample_fps: 4
+        """
+    a, b, c = load_config(write(tmp_path, text)).cameras
+    assert (b.name, b.url, b.sample_fps) == ("gate-b", str(tmp_path / "b.mp4"), 2)
+    assert (c.sample_fps, c.loop) == (4, True)
+    # A key written twice beside a merge is still a duplicate.
+    problem = one_problem(tmp_path, text + "    url: d.mp4\n")
+    assert (problem.path, problem.line) == ("cameras[2].url", 12)
+    assert problem.message.startswith("key given twice (first on line 10)")
+
+
+def test_alias_bomb_is_walked_once(tmp_path: Path) -> None:
+    """9**7 paths through shared nodes (13 s when each path was walked, hours at 9
+    levels): each node is walked, and given a line, once."""
+    from anprd.config import _Yaml
+
+    lines = ["cameras: []", "a0: &a0 [x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 8)]
+    text = "\n".join(lines) + "\n"
+    assert len(_Yaml(text).lines) < 100
+    problems = problems_of(tmp_path, text)
+    assert [p.path for p in problems] == [f"a{i}" for i in range(8)]
+
+
+def test_yaml_nested_too_deeply(tmp_path: Path) -> None:
+    path = write(tmp_path, "cameras: []\nx: " + "[" * 500 + "]" * 500 + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == (f"{path}: the YAML is nested too deeply (lists or mappings "
+                               "hundreds of levels inside each other)")
+    result = anprd("check-config", str(path))
+    assert result.returncode == 2 and "nested too deeply" in result.stderr
+
+
+def test_keys_that_are_not_text(tmp_path: Path) -> None:
+    text = make({5: "x", None: "y", True: "z"}, defaults={1.5: 3, None: 4})
+    problems = problems_of(tmp_path, text)
+    assert sorted((p.path, p.message) for p in problems) == [
+        ("cameras[0]", "key 5 is not text"),
+        ("cameras[0]", "key null is not text"),
+        ("cameras[0]", "key true is not text"),
+        ("defaults", "key 1.5 is not text"),
+        ("defaults", "key null is not text"),
+    ]
+
+
 def test_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "nope.yaml")
@@ -500,8 +558,9 @@ def test_redact_url(url: str, safe: str) -> None:
     assert redact_url(url) == safe
 
 
-# Printable ASCII without the space: what a camera password is made of.
-password_chars = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=4)
+# Printable ASCII, with spaces and tabs: what a camera password is made of.
+password_chars = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126)
+                         | st.just("\t"), min_size=4)
 
 
 @given(user=st.from_regex(r"[a-z]{1,8}", fullmatch=True), password=password_chars)
@@ -511,6 +570,7 @@ def test_redact_never_leaks_a_password(user: str, password: str) -> None:
         return  # the password is a piece of the rest of the URL: nothing to hide
     assert password not in redact_url(url)
     assert password not in redact_text(f"cannot open {url}: timed out")
+    assert password not in redact_text(f"[Errno 111] Connection refused: '{url}'")
 
 
 def test_repr_and_str_hide_the_password(tmp_path: Path) -> None:
@@ -551,6 +611,19 @@ def test_cli_check_config_good(tmp_path: Path) -> None:
     result = anprd("check-config", "anprd.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "anprd.yaml: OK, 2 cameras (gate-north, gate-south), model w.keras\n"
+
+
+def test_cli_check_config_warns_of_a_file_camera_whose_video_is_not_there(
+        tmp_path: Path) -> None:
+    (tmp_path / "here.mp4").write_bytes(b"")
+    data = copy.deepcopy(BASE)
+    data["cameras"] = [{"name": "here", "url": str(tmp_path / "here.mp4")},
+                       {"name": "typo", "url": str(tmp_path / "hree.mp4")}]
+    write(tmp_path, yaml.safe_dump(data))
+    result = anprd("check-config", "anprd.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr  # valid: the daemon waits for the file
+    assert result.stderr == (f"anprd.yaml: warning: camera typo: no video file at "
+                             f"{tmp_path / 'hree.mp4'} yet; the daemon will wait for it\n")
 
 
 def test_cli_check_config_bad(tmp_path: Path) -> None:
