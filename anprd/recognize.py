@@ -20,6 +20,7 @@ import itertools
 import logging
 import math
 import re
+import socket
 import ssl
 import threading
 import time
@@ -483,52 +484,80 @@ class UrlFetcher:
             http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )
         conn = conn_cls(host, port, timeout=remaining)
+        # The socket's timeout bounds each read; a server that trickles its headers or
+        # chunk sizes a byte at a time would outlast it. At the deadline, cut the socket.
+        cutter = threading.Timer(remaining, _cut, (conn,))
+        cutter.daemon = True
+        cutter.start()
         try:
-            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            conn.request(
-                "GET",
-                target,
-                headers={
-                    "User-Agent": f"anprd/{__version__}",
-                    "Accept": ", ".join(IMAGE_CONTENT_TYPES),
-                    "Accept-Encoding": "identity",
-                },
+            return self._request(conn, url, parts, deadline)
+        except (OSError, http.client.HTTPException):
+            if time.monotonic() >= deadline:
+                raise TimeoutError from None
+            raise
+        finally:
+            cutter.cancel()
+            conn.close()
+
+    def _request(self, conn: http.client.HTTPConnection, url: str,
+                 parts: urllib.parse.SplitResult, deadline: float
+                 ) -> tuple[bytes, str | None] | str:
+        s = self.settings
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request(
+            "GET",
+            target,
+            headers={
+                "User-Agent": f"anprd/{__version__}",
+                "Accept": ", ".join(IMAGE_CONTENT_TYPES),
+                "Accept-Encoding": "identity",
+            },
+        )
+        resp = conn.getresponse()
+        if resp.status in REDIRECTS:
+            location = resp.getheader("Location")
+            if not location:
+                raise ApiError(
+                    422, f"the URL answered a redirect ({resp.status}) without a Location"
+                )
+            return urllib.parse.urljoin(url, location.strip())
+        if resp.status != 200:
+            raise ApiError(422, f"the URL answered HTTP {resp.status}, not a picture")
+        length = resp.getheader("Content-Length")
+        if length is not None and length.strip().isdigit() and int(length) > s.max_body_bytes:
+            raise ApiError(
+                413,
+                f"the picture at the URL is larger than the limit of {s.max_body_bytes} bytes",
             )
-            resp = conn.getresponse()
-            if resp.status in REDIRECTS:
-                location = resp.getheader("Location")
-                if not location:
-                    raise ApiError(
-                        422, f"the URL answered a redirect ({resp.status}) without a Location"
-                    )
-                return urllib.parse.urljoin(url, location.strip())
-            if resp.status != 200:
-                raise ApiError(422, f"the URL answered HTTP {resp.status}, not a picture")
-            length = resp.getheader("Content-Length")
-            if length is not None and length.strip().isdigit() and int(length) > s.max_body_bytes:
+        buf = bytearray()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            if conn.sock is not None:
+                conn.sock.settimeout(remaining)
+            chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
+            if not chunk:
+                break
+            buf += chunk
+            if len(buf) > s.max_body_bytes:
                 raise ApiError(
                     413,
-                    f"the picture at the URL is larger than the limit of {s.max_body_bytes} bytes",
+                    f"the picture at the URL is over the limit of {s.max_body_bytes} bytes",
                 )
-            buf = bytearray()
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError
-                if conn.sock is not None:
-                    conn.sock.settimeout(remaining)
-                chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(65536)
-                if not chunk:
-                    break
-                buf += chunk
-                if len(buf) > s.max_body_bytes:
-                    raise ApiError(
-                        413,
-                        f"the picture at the URL is over the limit of {s.max_body_bytes} bytes",
-                    )
-            return bytes(buf), resp.getheader("Content-Type")
-        finally:
-            conn.close()
+        if time.monotonic() >= deadline:  # the end was the deadline's cut
+            raise TimeoutError
+        return bytes(buf), resp.getheader("Content-Type")
+
+
+def _cut(conn: http.client.HTTPConnection) -> None:
+    """Wake a read blocked on `conn`'s socket: it ends as if the server had closed."""
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 # ---------------------------------------------------------------------- the service
@@ -616,6 +645,8 @@ class RecognizeService:
             if body:
                 raise ApiError(400, "give either url= or a picture in the body, not both")
             data, _ = UrlFetcher(self.settings).fetch(query.url)
+            if not data:
+                raise ApiError(422, "the picture's URL answered an empty body")
             return data
         if not body:
             raise ApiError(400, "empty body: post a JPEG, PNG or WebP picture")

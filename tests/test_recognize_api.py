@@ -434,6 +434,18 @@ class _Origin(BaseHTTPRequestHandler):
                 self.wfile.write(_PICTURE[i : i + 10])
                 self.wfile.flush()
                 time.sleep(0.1)
+        elif p == "/slow-headers":  # each header line well within a read's timeout
+            self.send_response(200)
+            try:
+                for i in range(25):
+                    self.send_header(f"X-Pad-{i}", "1")
+                    self.flush_headers()
+                    time.sleep(0.2)
+            except OSError:
+                pass  # the fetcher gave up
+            self.close_connection = True
+        elif p == "/empty":
+            self._reply(200, b"")
         elif p == "/text":
             self._reply(200, b"<html>hello</html>", "text/html")
         else:
@@ -501,6 +513,8 @@ def test_fetch_allowed_host(fetch_server, origin):
         ("/big", 413, "limit"),
         ("/big-unknown-length", 413, "limit"),
         ("/slow", 504, "timed out"),
+        ("/slow-headers", 504, "timed out"),  # the deadline covers the headers too
+        ("/empty", 422, "empty body"),
         ("/missing", 422, "404"),
         ("/text", 415, "not a JPEG"),
         ("file:///etc/passwd", 400, "http"),
