@@ -196,7 +196,7 @@ class Daemon:
         try:
             self.sink.open()
         except OSError as e:
-            log.error("cannot open the events file %s: %s", self.config.events.path, e)
+            log.error("%s", e.strerror or e)
             return EXIT_ERROR
         try:
             if self._http_enabled and not self._start_http():

@@ -88,10 +88,16 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import cv2
 
+    from .folders import make_folder
     from .pictures import PictureError, annotate, is_video, read_image, read_json, video_frames
     from .reads import DetectParams
 
     problem = read_args_problem(args)
+    if args.annotate and not problem:
+        try:  # before the model loads: a typo here should not cost its start-up
+            make_folder(args.annotate)
+        except OSError as e:
+            problem = f"--annotate {args.annotate}: cannot make the folder: {e.strerror}"
     if problem:
         print(f"anprd detect: {problem}", file=sys.stderr)
         return 2
@@ -99,8 +105,6 @@ def run(args) -> int:
     if detector is None:
         return 2
     params = DetectParams(tuple(args.formats), args.min_confidence)
-    if args.annotate:
-        args.annotate.mkdir(parents=True, exist_ok=True)
     failed = 0
     written: set[str] = set()
 

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from anprd.folders import make_folder
 from anprd.tracker import PlateEvent
 
 log = logging.getLogger("anprd.events")
@@ -120,6 +121,13 @@ def repair_tail(path: Path) -> int:
         os.close(fd)
 
 
+def _make_folder(path: Path, what: str) -> None:
+    try:
+        make_folder(path)
+    except OSError as e:
+        raise OSError(e.errno, f"cannot make {what} {path}: {e.strerror}") from None
+
+
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -165,12 +173,17 @@ class EventSink:
         self._lock = threading.Lock()
 
     def open(self) -> EventSink:
+        """Open the events file (OSError naming the file or folder in the way)."""
         with self._lock:
             if self._fd is not None:
                 raise RuntimeError("EventSink is already open")
             self._fd = self._open_fd()
         if self.snapshots is not None:
-            self.snapshots.mkdir(parents=True, exist_ok=True)
+            try:
+                _make_folder(self.snapshots, "the snapshots folder (events.snapshots)")
+            except OSError:
+                self.close()
+                raise
         return self
 
     def reopen(self) -> None:
@@ -182,17 +195,20 @@ class EventSink:
             self._fd = fd
 
     def _open_fd(self) -> int:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        removed = repair_tail(self.path)
+        _make_folder(self.path.parent, "the events file's folder")
+        existed = self.path.exists()
+        try:
+            removed = repair_tail(self.path)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        except OSError as e:
+            raise OSError(e.errno, f"cannot open the events file {self.path}: "
+                                   f"{e.strerror}") from None
         if removed:
             log.warning(
                 "events file %s ended with a partial line (a crash while writing): "
                 "removed its %d bytes; every whole line is kept",
                 self.path, removed,
             )
-        existed = self.path.exists()
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
-        fd = os.open(self.path, flags, 0o640)
         if not existed:
             _fsync_dir(self.path.parent)
         return fd

@@ -192,8 +192,11 @@ def test_missing_weights_and_labels_are_clear_errors(tmp_path):
     (tmp_path / "labels.csv").write_text("file,plate\nfoo.jpg,AB123CD\n", encoding="utf-16")
     r = run("eval", tmp_path)
     assert r.returncode == 2 and "labels.csv: not UTF-8 text" in r.stderr
+    (tmp_path / "taken").write_text("x")
     for args, problem in ((["--min-confidence", "50"], "not a probability from 0 to 1"),
-                          (["--every", "0"], "--every 0")):
+                          (["--every", "0"], "--every 0"),
+                          (["--annotate", str(tmp_path / "taken" / "out")],
+                           f"cannot make the folder: {tmp_path / 'taken'} is a file")):
         r = run("detect", REPO_ROOT / "samples" / "scene.jpg", *args)
         assert r.returncode == 2 and problem in r.stderr and "Traceback" not in r.stderr
 

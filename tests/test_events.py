@@ -255,3 +255,16 @@ def test_events_to_a_pipe_are_written_and_emitted(tmp_path):
                        timeout=60, cwd=REPO)
     assert r.returncode == 0, r.stderr
     assert [json.loads(x)["plate"] for x in r.stdout.splitlines()] == ["AB123CD", "AC456EF"]
+
+
+def test_a_file_in_the_way_of_a_folder_is_named(tmp_path):
+    # An operator's typo: the message names the setting and the file in the way.
+    (tmp_path / "taken").write_text("x")
+    with pytest.raises(OSError, match=r"cannot make the snapshots folder \(events.snapshots\) "
+                       rf"{tmp_path / 'taken' / 'snaps'}: {tmp_path / 'taken'} is a file"):
+        EventSink(tmp_path / "e.jsonl", tmp_path / "taken" / "snaps").open()
+    with pytest.raises(OSError, match=rf"events file's folder {tmp_path / 'taken'}: "
+                       rf"{tmp_path / 'taken'} is a file, not a folder"):
+        EventSink(tmp_path / "taken" / "e.jsonl").open()
+    with pytest.raises(OSError, match=rf"cannot open the events file {tmp_path}: Is a directory"):
+        EventSink(tmp_path).open()
