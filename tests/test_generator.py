@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -135,6 +136,34 @@ def test_sample_writers_refuse_bad_counts_and_folders(tmp_path):
         assert r.returncode == 2 and problem in r.stderr, (cmd, r.stderr[-800:])
         assert "Traceback" not in r.stderr
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize(("cmd", "problem"), [
+    *((c, "--seed must be 0 or more, not -5") for c in (
+        ["generate", "--count", "2", "--out", "new"], ["scenes", "--out", "new"],
+        ["preview", "--out", "new.png"], ["bench"], ["train", "--out", "new/t.keras"])),
+    *((c, "--out: FILE is a file, not a folder") for c in (
+        ["generate", "--count", "2", "--out", "file/sub"], ["scenes", "--out", "file/x"],
+        ["preview", "--out", "file/p.png"], ["sample-video", "--out", "file/v.mp4"],
+        ["train", "--out", "file/t.keras"])),
+    (["generate", "--count", "2", "--out", "new", "--workers", "0"], "--workers must be at"),
+    (["generate", "--count", "2", "--out", "new", "--workers", "-1"], "--workers must be at"),
+    (["train", "--out", "new/t.keras", "--lr", "-1"], "--lr must be a finite number above 0"),
+    (["train", "--out", "new/t.keras", "--lr", "nan"], "--lr must be a finite number above 0"),
+    (["train", "--out", "new/t.keras", "--steps", "1", "--init", "file"],
+     "cannot load --init weights FILE: "),
+])
+def test_commands_refuse_bad_seeds_outs_workers_rates_and_weights(tmp_path, cmd, problem):
+    (tmp_path / "file").write_text("not weights")
+    seed = ["--seed", "-5"] if "--seed" in problem else []
+    cmd = [str(tmp_path / a) if a.startswith(("new", "file")) else a for a in cmd]
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    r = subprocess.run([sys.executable, "-m", "trainer", *cmd, *seed], cwd=REPO_ROOT, env=env,
+                       capture_output=True, text=True, timeout=300)
+    problem = problem.replace("FILE", str(tmp_path / "file"))
+    assert r.returncode == 2 and f"error: {problem}" in r.stderr, r.stderr[-800:]
+    assert "Traceback" not in r.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]  # nothing written
 
 
 def test_preview_sheet(tmp_path):

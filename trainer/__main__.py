@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -39,6 +40,15 @@ def _out_folder_problem(out: Path) -> str | None:
     return None
 
 
+def _common_problem(args) -> str | None:
+    """The checks of the arguments that several commands share."""
+    if getattr(args, "seed", 0) < 0:
+        return f"--seed must be 0 or more, not {args.seed}"
+    out = getattr(args, "out", None)
+    above = next((p for p in out.parents if p.is_file()), None) if out else None
+    return f"--out: {above} is a file, not a folder" if above else None
+
+
 def cmd_generate(args) -> int:
     from tqdm import tqdm
 
@@ -47,6 +57,8 @@ def cmd_generate(args) -> int:
     problem = _count_problem(args.count) or _out_folder_problem(args.out)
     if problem:
         return _refuse(problem)
+    if args.workers < 1:
+        return _refuse("--workers must be at least 1")
     sources = _sources(args)
     with tqdm(total=args.count, unit="samples", disable=None) as bar:
         write_samples(args.out, args.count, args.seed, args.workers, sources, bar.update)
@@ -108,6 +120,8 @@ def cmd_train(args) -> int:
         return _refuse(f"--batch must be 1 to {CHUNK} (the windows of one generated chunk)")
     if args.workers < 1 or args.val_count < 1:
         return _refuse("--workers and --val-count must be at least 1")
+    if not 0 < args.lr < math.inf:
+        return _refuse(f"--lr must be a finite number above 0, not {args.lr}")
     for path, what in ((args.resume, "checkpoint"), (args.init, "weights")):
         if path and not path.is_file():
             return _refuse(f"{what} not found: {path}")
@@ -128,7 +142,7 @@ def cmd_train(args) -> int:
     # The framework loads only now, once the cheap checks have passed.
     from anprd.model import SIZES, STEMS
 
-    from .train import PrecisionError, ResumeError, train
+    from .train import InitError, PrecisionError, ResumeError, train
 
     if args.stem is not None and args.stem not in STEMS:
         return _refuse(f"unknown --stem {args.stem!r}: one of {', '.join(STEMS)}")
@@ -142,7 +156,7 @@ def cmd_train(args) -> int:
     )
     try:
         train(cfg, _sources(args))
-    except (PrecisionError, ResumeError) as e:
+    except (InitError, PrecisionError, ResumeError) as e:
         return _refuse(str(e))
     return 0
 
@@ -288,6 +302,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    problem = _common_problem(args)
+    if problem:
+        return _refuse(problem)
     try:
         return args.func(args)
     except (FontError, BackgroundError) as e:

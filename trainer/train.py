@@ -35,6 +35,10 @@ class ResumeError(ValueError):
     """A checkpoint that cannot be gone on with as asked."""
 
 
+class InitError(ValueError):
+    """--init weights that cannot be loaded."""
+
+
 def _schedule(cfg: TrainConfig):
     warmup = min(500, cfg.steps // 10)
     return keras.optimizers.schedules.CosineDecay(
@@ -214,6 +218,10 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
     from .generate import BatchStream
 
     device = _setup_devices(cfg.precision)
+    try:  # before the run folder is made: a bad file leaves nothing behind
+        start = load_model(cfg.init) if cfg.init else None
+    except Exception as e:  # a ValueError, OSError or KeyError, as the file is wrong
+        raise InitError(f"cannot load --init weights {cfg.init}: {e}") from e
     run = run_dir(cfg.out)
     run.mkdir(parents=True, exist_ok=True)
     initial_epoch = 0
@@ -231,7 +239,6 @@ def train(cfg: TrainConfig, sources: Sources) -> dict:
         print(f"resuming from {cfg.resume} at step {initial_epoch * cfg.eval_every}")
         _fit_schedule(model.optimizer, cfg.steps)
     else:
-        start = load_model(cfg.init) if cfg.init else None
         stem = cfg.stem or (stem_of(start) if start else "pool")
         size = SIZES[cfg.size] if cfg.size else (size_of(start) if start else SIZES["compact"])
         model = compile_model(build_model(stem, size), _schedule(cfg), cfg.presence_only)
