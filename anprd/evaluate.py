@@ -52,6 +52,7 @@ def load_labels(folder: Path) -> dict[str, list[str]]:
 
 def _read_labels(path: Path) -> dict[str, list[str]]:
     labels: dict[str, list[str]] = {}
+    first_line: dict[tuple[str, str], int] = {}
     # utf-8-sig: a spreadsheet's CSV export often starts with a byte-order mark.
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
@@ -61,9 +62,18 @@ def _read_labels(path: Path) -> dict[str, list[str]]:
             if not (row["file"] or "").strip() or row["plate"] is None:
                 raise ValueError(f"{path}, line {reader.line_num}: a row is file,plate "
                                  "(the plate may be empty, its comma may not be missing)")
-            plates = labels.setdefault(row["file"].strip(), [])
-            if row["plate"].strip():
-                plates.append(row["plate"].strip().upper().replace(" ", ""))
+            file, plate = row["file"].strip(), row["plate"].strip().upper().replace(" ", "")
+            # One plate cannot be on two vehicles of one picture: a copied row would
+            # count it twice.
+            if (file, plate) in first_line:
+                raise ValueError(f"{path}, line {reader.line_num}: {file},{plate} given twice "
+                                 f"(first on line {first_line[file, plate]})")
+            first_line[file, plate] = reader.line_num
+            plates = labels.setdefault(file, [])
+            if plate:
+                plates.append(plate)
+    if not labels:
+        raise ValueError(f"{path}: no rows under the file,plate header")
     return labels
 
 

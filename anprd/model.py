@@ -24,7 +24,9 @@ All views share their layers, so one `.keras` file holds everything:
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 from keras import layers, ops
@@ -321,4 +323,9 @@ CUSTOM_OBJECTS = {
 
 
 def load_model(path) -> keras.Model:
+    """The network in a `.keras` file. A file that is no zip archive (cut short, or not
+    weights at all) is a ValueError saying so: Keras's own message says "File not found"."""
+    if Path(path).is_file() and not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a .keras weights file (a zip archive): damaged, "
+                         "cut short, or another kind of file")
     return keras.saving.load_model(path, custom_objects=CUSTOM_OBJECTS, compile=False)

@@ -189,6 +189,13 @@ def test_missing_weights_and_labels_are_clear_errors(tmp_path):
     (tmp_path / "labels.csv").write_text("file,plate\nfoo.jpg\n")
     r = run("eval", tmp_path)
     assert r.returncode == 2 and "labels.csv, line 2: a row is file,plate" in r.stderr
+    (tmp_path / "labels.csv").write_text("file,plate\n")
+    r = run("eval", tmp_path)
+    assert r.returncode == 2 and "labels.csv: no rows under the file,plate header" in r.stderr
+    (tmp_path / "labels.csv").write_text("file,plate\nfoo.jpg,AB123CD\nbar.jpg,\n"
+                                         "foo.jpg,AB 123 CD\n")
+    r = run("eval", tmp_path)
+    assert r.returncode == 2 and "line 4: foo.jpg,AB123CD given twice (first on line 2)" in r.stderr
     (tmp_path / "labels.csv").write_text("file,plate\nfoo.jpg,AB123CD\n", encoding="utf-16")
     r = run("eval", tmp_path)
     assert r.returncode == 2 and "labels.csv: not UTF-8 text" in r.stderr
@@ -259,6 +266,11 @@ def test_corrupt_weights_file_is_a_clear_error(tmp_path):
     r = run("detect", REPO_ROOT / "samples" / "scene.jpg", "--weights", w)
     assert r.returncode == 2 and "cannot load weights" in r.stderr
     assert "Traceback" not in r.stderr
+    # A copy cut short (a download stopped part way) is said to be one, not "not found".
+    if WEIGHTS.is_file():
+        w.write_bytes(WEIGHTS.read_bytes()[:100_000])
+        r = run("detect", REPO_ROOT / "samples" / "scene.jpg", "--weights", w)
+        assert r.returncode == 2 and f"{w} is not a .keras weights file" in r.stderr
 
 
 @needs_weights
