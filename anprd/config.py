@@ -255,7 +255,7 @@ class ApiConfig(BaseModel):
     max_concurrent: PosInt = 4
     token: Annotated[str | None, Field(strict=True, repr=False)] = None
     fetch_allowed_hosts: tuple[Annotated[str, Field(strict=True)], ...] = ()
-    fetch_timeout_s: Annotated[float, Field(strict=True, gt=0)] = 5.0
+    fetch_timeout_s: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = 5.0
 
     @field_validator("token")
     @classmethod
@@ -283,8 +283,8 @@ class DedupConfig(BaseModel):
     model_config = _FROZEN
 
     min_reads: PosInt = 2
-    track_timeout_s: Annotated[float, Field(strict=True, gt=0)] = 2.0
-    cooldown_s: Annotated[float, Field(strict=True, ge=0)] = 30.0
+    track_timeout_s: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = 2.0
+    cooldown_s: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] = 30.0
 
 
 class CameraConfig(BaseModel):
@@ -303,9 +303,9 @@ class CameraConfig(BaseModel):
     dedup: DedupConfig = DedupConfig()
     loop: Annotated[bool, Field(strict=True)] = False
     realtime: Annotated[bool, Field(strict=True)] = True
-    open_timeout_s: Annotated[float, Field(strict=True, gt=0)] = 10.0
-    stall_timeout_s: Annotated[float, Field(strict=True, gt=0)] = 10.0
-    reconnect_max_s: Annotated[float, Field(strict=True, gt=0)] = 30.0
+    open_timeout_s: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = 10.0
+    stall_timeout_s: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = 10.0
+    reconnect_max_s: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = 30.0
 
     @field_validator("name")
     @classmethod
@@ -330,6 +330,8 @@ class CameraConfig(BaseModel):
             return str(_resolve(Path(v), info))
         scheme, rest = m[1].lower(), m[2]
         if scheme == "file":
+            if not rest.strip():
+                raise _fail("url", "file:// names no file")
             return str(_resolve(Path(rest), info))
         if scheme not in NETWORK_SCHEMES:
             raise _fail(
@@ -337,7 +339,8 @@ class CameraConfig(BaseModel):
                 f"unsupported URL scheme '{scheme}://' in {redact_url(v)!r}; use rtsp://, "
                 "rtsps://, http://, https:// or a file path",
             )
-        if not rest or rest.startswith("/"):
+        host = re.split(r"[/?#]", rest[rest.rfind("@") + 1:], maxsplit=1)[0]
+        if not re.sub(r":\d*$", "", host):  # nothing before the port
             raise _fail("url", f"has no host: {redact_url(v)!r}")
         return v
 
@@ -595,7 +598,9 @@ def _message(err: Mapping[str, Any], root: type[BaseModel]) -> str:
         if "roi" in loc:
             return f"expected a number of pixels, got {got}{hint}"
         return f"expected a whole number, got {got}"
-    if kind in ("float_type", "float_parsing", "finite_number"):
+    if kind == "finite_number":
+        return f"expected a finite number of seconds, got {got}"
+    if kind in ("float_type", "float_parsing"):
         return f"expected a number, got {got}"
     if kind in ("bool_type", "bool_parsing"):
         return f"expected true or false, got {got}"
