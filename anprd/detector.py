@@ -45,6 +45,9 @@ READ_BATCH = 256  # windows per reader call
 # its area (twice as wide) is lettering on that plate: `drop_nested`.
 NESTED_INSIDE = 0.8
 NESTED_AREA = 4.0
+# ... if that plate was read at all: a reading this unsure (its characters mostly
+# guesses) is no plate, such as a whole small picture that a flat margin makes look framed.
+NESTED_MIN_CONFIDENCE = 0.1
 # A plate found on a level with fewer positions than MIN_WINDOWS (one filling most of the
 # frame) has its reading scale from a handful of windows on levels a pyramid step apart,
 # so it can be off by half a step or more, and the reader misreads plates at the edges of
@@ -66,6 +69,7 @@ class _Frame:
     offset: tuple[int, int]  # where `gray` starts in the picture (ROI crop)
     params: DetectParams
     levels: list[Level]
+    fill: float  # the grey that windows past the picture's edge see: `edge_grey`
 
 
 class Detector:
@@ -134,7 +138,8 @@ class Detector:
             for lv in f.levels:
                 groups.setdefault(lv.canvas, []).append((i, lv))
         for members in groups.values():
-            batch = np.stack([lv.image(frames[i].gray) for i, lv in members])[..., None]
+            batch = np.stack([lv.image(frames[i].gray, frames[i].fill)
+                              for i, lv in members])[..., None]
             logits = self._presence(batch)[..., 0]
             probs = 1.0 / (1.0 + np.exp(-logits))
             for (i, lv), p in zip(members, probs, strict=True):
@@ -156,7 +161,7 @@ class Detector:
         owned = [(i, c) for i, cands in enumerate(candidates) for c in cands]
         tries = [(k, i, c, scale) for k, (i, c) in enumerate(owned)
                  for scale in read_scales(c, frames[i].levels)]
-        dists = self._read_plates([_views(frames[i].gray, *_centre(c), scale)
+        dists = self._read_plates([_views(frames[i].gray, *_centre(c), scale, frames[i].fill)
                                    for _, i, c, scale in tries])
         best: dict[int, tuple] = {}  # candidate -> its most confident reading, distribution
         for (k, i, _, _), (p, cols) in zip(tries, dists, strict=True):
@@ -224,9 +229,10 @@ def drop_nested(reads: list[PlateRead]) -> list[PlateRead]:
     if len(reads) < 2:
         return reads
     inter, area = intersections(np.array([r.box for r in reads]))
+    sure = np.array([r.confidence >= NESTED_MIN_CONFIDENCE for r in reads])
     # nested[i, j]: read i lies inside read j, which is at least NESTED_AREA times larger
     inside = inter >= NESTED_INSIDE * area[:, None]
-    nested = inside & (area[None, :] >= NESTED_AREA * area[:, None])
+    nested = inside & (area[None, :] >= NESTED_AREA * area[:, None]) & sure[None, :]
     np.fill_diagonal(nested, False)
     return [r for r, n in zip(reads, nested.any(axis=1), strict=True) if not n]
 
@@ -269,7 +275,15 @@ def _prepare(img: np.ndarray, params: DetectParams) -> _Frame:
         ox, oy = int(x1), int(y1)
     h, w = gray.shape
     return _Frame(np.ascontiguousarray(gray), (ox, oy), params,
-                  levels_for(w, h, params.plate_width_px))
+                  levels_for(w, h, params.plate_width_px), edge_grey(gray))
+
+
+def edge_grey(gray: np.ndarray) -> float:
+    """The median of a picture's outermost two rows and columns: the flat field that
+    windows reaching past its edge see, as a tight crop is read (`crop_views`)."""
+    edge = np.concatenate([gray[:2].ravel(), gray[-2:].ravel(),
+                           gray[:, :2].ravel(), gray[:, -2:].ravel()])
+    return float(np.median(edge))
 
 
 def _in_roi(c: Candidate, roi, offset) -> bool:
@@ -358,5 +372,4 @@ def crop_views(crop: np.ndarray) -> list[np.ndarray]:
     scale = READ_W_FRAC * WINDOW_W / w
     if h * scale > 0.8 * WINDOW_H:  # a tall crop (two-line plate): fit its height instead
         scale = 0.8 * WINDOW_H / h
-    edge = np.concatenate([g[:2].ravel(), g[-2:].ravel(), g[:, :2].ravel(), g[:, -2:].ravel()])
-    return _views(g, w / 2, h / 2, scale, fill=float(np.median(edge)))
+    return _views(g, w / 2, h / 2, scale, fill=edge_grey(g))

@@ -18,6 +18,10 @@ MAX_UPSCALE = 2.0
 SMALL_PICTURE_W = 640  # with no plate range, pictures are enlarged up to this width
 K_MIN = math.ceil(-2 * math.log2(MAX_UPSCALE))  # the most enlarged level's index (-2)
 MIN_PLATE_ASPECT = 0.25  # height / width: plates are wider than this (Mercosur 0.33)
+# With no plate range, a bigger picture starts its pyramid at the first level within
+# this many pixels (three 1280 x 720 frames): a phone photo's full-size levels see only
+# plates narrower than a twentieth of its width, and cost several frames each.
+MAX_PIXELS = 3 * 1280 * 720
 
 
 @dataclass(frozen=True)
@@ -42,15 +46,23 @@ class Level:
         ch, cw = self.canvas
         return ((ch - WINDOW_H) // STRIDE + 1) * ((cw - WINDOW_W) // STRIDE + 1)
 
-    def image(self, gray: np.ndarray) -> np.ndarray:
+    def image(self, gray: np.ndarray, fill: float | None = None) -> np.ndarray:
+        """The level's canvas: the scaled picture, and round it (when the picture is
+        smaller than a window) the grey `fill`, or the picture's edge repeated.
+
+        A flat field is what a plate filling the picture needs: repeated, the pixels
+        on its edge (a character, the frame) smear into streaks no plate has."""
         h, w = self.shape
         interp = cv2.INTER_AREA if self.scale < 1 else cv2.INTER_LINEAR
         img = cv2.resize(gray, (w, h), interpolation=interp)
         (ch, cw), (top, left) = self.canvas, self.pad
         if (ch, cw) == (h, w):
             return img
+        if fill is None:
+            return cv2.copyMakeBorder(img, top, ch - h - top, left, cw - w - left,
+                                      cv2.BORDER_REPLICATE)
         return cv2.copyMakeBorder(img, top, ch - h - top, left, cw - w - left,
-                                  cv2.BORDER_REPLICATE)
+                                  cv2.BORDER_CONSTANT, value=round(fill))
 
     def windows(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """(n, 4) boxes x1, y1, x2, y2 in the picture's pixels of the windows at these
@@ -68,7 +80,8 @@ class Level:
 def levels_for(width: int, height: int, plate_width_px=None) -> list[Level]:
     """Levels of a width x height picture that can hold a plate of the given width range.
 
-    With no range: every level from full size down to the last that still holds a plate
+    With no range: every level from full size (or, for a picture over `MAX_PIXELS`,
+    from the first level within it) down to the last that still holds a plate
     of the smallest present width (a plate that fills the frame); a small picture is
     first enlarged by the most pyramid steps (up to two: 2x) that keep it within
     `SMALL_PICTURE_W` wide, so from 452 px down, since a plate in a thumbnail or a
@@ -80,6 +93,9 @@ def levels_for(width: int, height: int, plate_width_px=None) -> list[Level]:
     # Level k has scale s = STEP ** k, i.e. k = -2 log2(s); enlarging is bounded by K_MIN.
     if plate_width_px is None:
         k_lo = math.ceil(-2 * math.log2(max(1.0, SMALL_PICTURE_W / max(width, 1))))
+        # Level k has width * height / 2**k pixels.
+        if width * height > MAX_PIXELS:
+            k_lo = math.ceil(math.log2(width * height / MAX_PIXELS))
         k_hi = 10**6
     else:
         wmin, wmax = plate_width_px

@@ -233,3 +233,48 @@ def test_reading_views_sample_the_picture_smoothed_as_a_whole(cx, cy, scale):
         want = cv2.warpAffine(whole, m, (128, 64), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE)
         assert np.abs(win - want).max() < 0.01
+
+
+def test_a_big_photo_starts_its_pyramid_within_the_pixel_bound():
+    from anprd.pyramid import MAX_PIXELS
+
+    levels = levels_for(4000, 3000)
+    top = levels[0]
+    assert top.shape[0] * top.shape[1] <= MAX_PIXELS < 2 * top.shape[0] * top.shape[1]
+    # Down to the same smallest level as before: the plates filling the photo are seen.
+    assert levels[-1].shape[1] >= MIN_PLATE > levels[-1].shape[1] * 2**-0.5
+    # A 1280 x 720 frame, a 1080p one and a small picture are not shrunk first.
+    assert levels_for(1280, 720)[0].scale == 1.0
+    assert levels_for(1920, 1080)[0].scale == 1.0
+    assert abs(levels_for(259, 194)[0].scale - 2) < 1e-9
+    # With a plate range, the range alone picks the levels.
+    assert levels_for(4000, 3000, (80, 120))[0].scale > top.scale
+
+
+def test_a_padded_level_surrounds_the_picture_with_the_flat_fill_when_given():
+    last = levels_for(640, 480)[-1]
+    gray = np.full((480, 640), 200, np.uint8)
+    gray[:, :20] = 10  # a dark character touching the picture's left edge
+    smeared = last.image(gray)
+    flat = last.image(gray, fill=120.0)
+    top, left = last.pad
+    assert left > 0
+    assert np.all(flat[:, : left - 1] == 120) and np.all(flat[: top - 1] == 120)
+    assert smeared[32, 0] < 60  # repeated, the dark edge reaches the window's border
+    h, w = last.shape
+    inside = np.s_[top : top + h, left : left + w]
+    assert np.array_equal(flat[inside], smeared[inside])
+
+
+def test_a_reading_too_unsure_to_be_a_plate_holds_no_other_plate():
+    from anprd.detector import NESTED_MIN_CONFIDENCE, drop_nested
+    from anprd.reads import PlateRead
+
+    def read(text, box, conf):
+        return PlateRead(text, "mercosur_ar", conf, 0.7, box, (conf,) * 7, np.zeros((7, 37)))
+
+    plate = read("AE946PP", (230, 250, 330, 285), 0.95)
+    whole = read("EEB184", (0, 0, 555, 362), NESTED_MIN_CONFIDENCE / 2)  # the whole picture
+    assert drop_nested([whole, plate]) == [whole, plate]
+    surer = read("EEB184", (0, 0, 555, 362), 0.5)
+    assert drop_nested([surer, plate]) == [surer]
