@@ -1,7 +1,9 @@
 """`anprd eval DIR [--crops]`: exact reads on a labelled folder of pictures or crops.
 
 The folder has a `labels.csv` with a `file,plate` header and a row per plate (a picture
-with no plate has one row with an empty plate), as in the project's real data.
+with no plate has one row with an empty plate), as in the project's real data. An
+optional `width` column gives the plate's width as a share of its picture's width
+(`trainer scenes` writes it), and the misses are then split by it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from .detect_cli import add_model_args, add_read_args, load_detector, read_args_problem
+from .eval_report import Miss, by_width, confusion_lines, confusion_tables, width_lines
 from .formats import FORMATS
 
 
@@ -25,6 +28,8 @@ def register(subparsers) -> None:
     p.add_argument("--crops", action="store_true",
                    help="the pictures are tight plate crops, not scenes")
     p.add_argument("--verbose", "-v", action="store_true", help="a line per picture")
+    p.add_argument("--sheet", type=Path, metavar="FILE.png",
+                   help="write a contact sheet of every miss and misread to this PNG file")
     add_read_args(p)
     add_model_args(p)
     p.set_defaults(func=run)
@@ -39,8 +44,14 @@ def format_of(plate: str) -> str:
     return "other"
 
 
-def load_labels(folder: Path) -> dict[str, list[str]]:
+Labels = dict[str, list[str]]  # picture -> its plates
+Widths = dict[tuple[str, str], float]  # (picture, plate) -> width share, where given
+
+
+def load_labels(folder: Path) -> tuple[Labels, Widths]:
     path = folder / "labels.csv"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no labels.csv (a file,plate header, a row per plate)")
     try:
@@ -50,8 +61,9 @@ def load_labels(folder: Path) -> dict[str, list[str]]:
                          "file of file,plate rows") from None
 
 
-def _read_labels(path: Path) -> dict[str, list[str]]:
-    labels: dict[str, list[str]] = {}
+def _read_labels(path: Path) -> tuple[Labels, Widths]:
+    labels: Labels = {}
+    widths: Widths = {}
     first_line: dict[tuple[str, str], int] = {}
     # utf-8-sig: a spreadsheet's CSV export often starts with a byte-order mark.
     with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -72,9 +84,25 @@ def _read_labels(path: Path) -> dict[str, list[str]]:
             plates = labels.setdefault(file, [])
             if plate:
                 plates.append(plate)
+                width = _width(row.get("width"), path, reader.line_num)
+                if width is not None:
+                    widths[file, plate] = width
     if not labels:
         raise ValueError(f"{path}: no rows under the file,plate header")
-    return labels
+    return labels, widths
+
+
+def _width(text: str | None, path: Path, line: int) -> float | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        w = float(text)
+    except ValueError:
+        w = -1.0
+    if not 0 < w <= 1.5:
+        raise ValueError(f"{path}, line {line}: width {text!r} is not a share of the "
+                         "picture's width (a number over 0, such as 0.35)")
+    return w
 
 
 def _distance(a: str, b: str) -> int:
@@ -87,11 +115,12 @@ def _confusions(truth: str, got: str) -> list[str]:
     return [f"{a}->{b}" for a, b in zip(truth, got, strict=True) if a != b]
 
 
-def eval_crops(detector, folder: Path, labels, formats, verbose: bool) -> dict:
+def eval_crops(detector, folder: Path, labels: Labels, formats, verbose: bool) -> dict:
     from .pictures import PictureError, read_image
 
     per = defaultdict(lambda: [0, 0])
-    confusions: Counter = Counter()
+    misses: list[Miss] = []
+    pairs: list[tuple[str, str]] = []
     names, crops, truths = [], [], []
     unreadable = 0
     for name, plates in labels.items():
@@ -113,21 +142,31 @@ def eval_crops(detector, folder: Path, labels, formats, verbose: bool) -> dict:
         fmt = format_of(truth)
         per[fmt][1] += 1
         per[fmt][0] += got == truth
+        pairs.append((truth, got))
         if got != truth:
-            confusions.update(_confusions(truth, got))
+            misses.append(Miss(name, truth, got))
         if verbose:
             print(f"{name}: {truth} read {got or '-'} {'ok' if got == truth else 'WRONG'}")
-    return _summary(per, confusions, {"ms_per_crop": round(ms, 2), "unreadable": unreadable})
+    return _summary(per, misses, pairs, {"ms_per_crop": round(ms, 2), "unreadable": unreadable})
 
 
-def eval_scenes(detector, folder: Path, labels, params, verbose: bool) -> dict:
+def _nearest(plate: str, reads: list) -> object | None:
+    """The reading nearest to `plate` in characters, if any."""
+    return min(reads, key=lambda r: _distance(r.plate, plate), default=None)
+
+
+def eval_scenes(detector, folder: Path, labels: Labels, widths: Widths, params,
+                verbose: bool) -> dict:
     from .pictures import PictureError, read_image
 
     per = defaultdict(lambda: [0, 0])
-    confusions: Counter = Counter()
-    missed = false_plates = pictures = unreadable = 0
+    misses: list[Miss] = []
+    pairs: list[tuple[str, str]] = []
+    all_widths: list[float | None] = []
+    false_plates = pictures = unreadable = 0
     times = []
     for name, truth in labels.items():
+        all_widths += [widths.get((name, p)) for p in truth]
         try:
             img = read_image(folder / name)
         except PictureError as e:
@@ -135,22 +174,27 @@ def eval_scenes(detector, folder: Path, labels, params, verbose: bool) -> dict:
             unreadable += 1
             for plate in truth:  # a picture that cannot be read has its plates missed
                 per[format_of(plate)][1] += 1
-                missed += 1
+                misses.append(Miss(name, plate, "", widths.get((name, plate))))
             continue
         t = time.perf_counter()
         reads = detector.detect([img], [params])[0]
         times.append((time.perf_counter() - t) * 1000)
         pictures += 1
         got = [r.plate for r in reads]
+        # Readings that are a label's plate are taken first; a missed plate's nearest
+        # reading is looked for among the others only.
+        unmatched = [r for r in reads if r.plate not in truth]
         for plate in truth:
             fmt = format_of(plate)
             per[fmt][1] += 1
             if plate in got:
                 per[fmt][0] += 1
-            else:
-                missed += 1
-                near = min(got, key=lambda g: _distance(g, plate), default="")
-                confusions.update(_confusions(plate, near))
+                pairs.append((plate, plate))
+                continue
+            near = _nearest(plate, unmatched)
+            pairs.append((plate, near.plate if near else ""))
+            misses.append(Miss(name, plate, near.plate if near else "",
+                               widths.get((name, plate)), near.box if near else None))
         extra = [g for g in got if g not in truth]
         false_plates += len(extra)
         if verbose:
@@ -158,35 +202,51 @@ def eval_scenes(detector, folder: Path, labels, params, verbose: bool) -> dict:
                   f"{'; not in labels: ' + ' '.join(extra) if extra else ''} "
                   f"({times[-1]:.0f} ms)")
     extra = {
-        "missed": missed,
+        "missed": len(misses),
         "false_plates": false_plates,
         "pictures": pictures,
         "false_per_picture": round(false_plates / max(1, pictures), 3),
         "ms_median": round(statistics.median(times), 1) if times else None,
         "unreadable": unreadable,
+        "by_width": by_width(all_widths, [m.width for m in misses]),
     }
-    return _summary(per, confusions, extra)
+    return _summary(per, misses, pairs, extra)
 
 
-def _summary(per, confusions: Counter, extra: dict) -> dict:
+def _summary(per, misses: list[Miss], pairs: list[tuple[str, str]], extra: dict) -> dict:
     right = sum(v[0] for v in per.values())
     n = sum(v[1] for v in per.values())
     out = {"exact": round(right / max(1, n), 4), "right": right, "n": n, **extra}
     for fmt, (r, k) in sorted(per.items()):
         out[fmt] = {"exact": round(r / max(1, k), 4), "right": r, "n": k}
+    confusions = Counter(c for m in misses if m.read for c in _confusions(m.expected, m.read))
     out["confusions"] = confusions.most_common(10)
+    out["tables"] = confusion_tables(pairs)
+    out["misses"] = misses
     return out
+
+
+def _check_sheet(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    if path.suffix.lower() != ".png":
+        return f"--sheet {path}: the contact sheet is a PNG file (name it .png)"
+    if path.is_dir():
+        return f"--sheet {path}: is a folder, not a file"
+    if path.parent.exists() and not path.parent.is_dir():
+        return f"--sheet {path}: {path.parent} is a file, not a folder"
+    return None
 
 
 def run(args) -> int:
     from .reads import DetectParams
 
     try:
-        labels = load_labels(args.folder)
+        labels, widths = load_labels(args.folder)
     except (OSError, ValueError) as e:
         print(f"anprd eval: {e}", file=sys.stderr)
         return 2
-    problem = read_args_problem(args)
+    problem = read_args_problem(args) or _check_sheet(args.sheet)
     if problem:
         print(f"anprd eval: {problem}", file=sys.stderr)
         return 2
@@ -197,16 +257,39 @@ def run(args) -> int:
         s = eval_crops(detector, args.folder, labels, tuple(args.formats), args.verbose)
     else:
         params = DetectParams(tuple(args.formats), args.min_confidence)
-        s = eval_scenes(detector, args.folder, labels, params, args.verbose)
-    for key in sorted(k for k in s if isinstance(s[k], dict)):
+        s = eval_scenes(detector, args.folder, labels, widths, params, args.verbose)
+    notes = []
+    if args.sheet:
+        from .eval_sheet import write_sheet
+        from .pictures import read_image
+
+        try:
+            n = write_sheet(args.sheet, args.folder, s["misses"], read_image)
+        except OSError as e:
+            print(f"anprd eval: {e}", file=sys.stderr)
+            return 1
+        notes.append(f"contact sheet of {n} misses and misreads: {args.sheet}")
+    _print(s, args.crops, notes)
+    return 1 if s["unreadable"] else 0
+
+
+def _print(s: dict, crops: bool, notes: list[str]) -> None:
+    """The figures, then `notes`, then the whole summary as one JSON line, last."""
+    for key in sorted(k for k in s if isinstance(s[k], dict) and "right" in s[k]):
         v = s[key]
         print(f"{key:12s} {v['right']:4d} / {v['n']:4d} read exactly ({v['exact']:.1%})")
     print(f"{'total':12s} {s['right']:4d} / {s['n']:4d} read exactly ({s['exact']:.1%})")
-    if not args.crops:
+    if not crops:
         print(f"missed {s['missed']}, false plates {s['false_plates']} "
               f"({s['false_per_picture']} per picture), median {s['ms_median']} ms per picture")
+        for line in width_lines(s["by_width"]):
+            print(line)
     print("worst confusions: " + (", ".join(f"{k} x{n}" for k, n in s["confusions"]) or "none"))
+    for line in confusion_lines(s["tables"]):
+        print(line)
     if s["unreadable"]:
         print(f"{s['unreadable']} file(s) could not be read: their plates count as not read")
-    print(json.dumps({k: v for k, v in s.items() if k != "confusions"}))
-    return 1 if s["unreadable"] else 0
+    for line in notes:
+        print(line)
+    hidden = ("confusions", "tables", "misses")
+    print(json.dumps({k: v for k, v in s.items() if k not in hidden}))

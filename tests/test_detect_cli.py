@@ -317,3 +317,57 @@ def test_a_close_up_plate_is_not_read_again_from_its_own_lettering(tmp_path):
                     nested.append((a["plate"], b["plate"]))
     assert not nested, nested
     assert right >= 4, r.stdout
+
+
+@needs_weights
+def test_eval_splits_misses_by_plate_width_tables_the_confusions_and_draws_a_sheet(tmp_path):
+    out = tmp_path / "closeups"
+    subprocess.run([sys.executable, "-m", "trainer", "scenes", "--close-ups", "--count", "3",
+                    "--seed", "3", "--out", str(out)], check=True, cwd=REPO_ROOT,
+                   capture_output=True)
+    rows = list(csv.DictReader((out / "labels.csv").open(newline="")))
+    assert all(0.5 < float(r["width"]) <= 1 for r in rows)
+    # One plate labelled wrong in its first letter: a misread at position 1 whatever the
+    # weights read, unless they miss it altogether.
+    first = rows[0]
+    wrong = ("Q" if first["plate"][0] != "Q" else "W") + first["plate"][1:]
+    rows[0] = {**first, "plate": wrong}
+    with (out / "labels.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, ["file", "plate", "width"])
+        w.writeheader()
+        w.writerows(rows)
+    sheet = tmp_path / "sheets" / "misses.png"
+    r = run("eval", out, "--sheet", sheet)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert summary["missed"] >= 1
+    assert [b for b, _, _ in summary["by_width"]] == ["60-100%"]
+    assert summary["by_width"][0][1:] == [summary["missed"], 3]
+    assert "missed by plate width (share of the picture's width): 60-100%" in r.stdout
+    assert "character errors by position" in r.stdout or "read with another length" in r.stdout
+    img = cv2.imread(str(sheet))
+    assert img is not None and img.shape[1] == 256 and img.shape[0] % 148 == 0
+    assert img.shape[0] // 148 == summary["missed"]
+
+
+def test_eval_checks_its_folder_and_sheet_before_loading_the_model(tmp_path):
+    r = run("eval", tmp_path / "nothere")
+    assert r.returncode == 2 and "nothere: no such folder" in r.stderr
+    (tmp_path / "labels.csv").write_text("file,plate\nfoo.jpg,AB123CD\n")
+    r = run("eval", tmp_path, "--sheet", tmp_path / "sheet.jpg")
+    assert r.returncode == 2 and "is a PNG file" in r.stderr
+    (tmp_path / "labels.csv").write_text("file,plate,width\nfoo.jpg,AB123CD,wide\n")
+    r = run("eval", tmp_path)
+    assert r.returncode == 2 and "line 2: width 'wide' is not a share" in r.stderr
+
+
+def test_confusion_tables_count_by_position_and_by_character():
+    from anprd.eval_report import by_width, confusion_tables
+
+    t = confusion_tables([("MIG060", "WIG060"), ("MEJ902", "WEJ902"), ("AB123CD", "AB123CD"),
+                          ("HOT409", ""), ("KWH671", "KWH671")])
+    assert t["other_length"] == 1
+    assert t["positions"][0] == (1, 2, 4) and t["positions"][6] == (7, 0, 1)
+    assert t["characters"] == [("M", 2, 2, [("W", 2)])]
+    assert by_width([0.05, 0.5, 0.9, None, 0.95], [0.9, None]) == [
+        ("under 10%", 0, 1), ("30-60%", 0, 1), ("60-100%", 1, 2), ("unknown", 1, 1)]

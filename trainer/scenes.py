@@ -33,8 +33,9 @@ CAPTION_WORDS = ("ULTIMO MOMENTO", "EN VIVO", "TRANSITO", "Av. Corrientes 1234",
 
 
 def _vehicle(rng, img: np.ndarray, fonts: list[Font], x_slot: tuple[float, float],
-             lettering: list[Font]) -> tuple[np.ndarray, str]:
-    """The picture with a car and its posed plate drawn in the slot's width; the plate's text."""
+             lettering: list[Font]) -> tuple[np.ndarray, tuple[str, float]]:
+    """The picture with a car and its posed plate drawn in the slot's width; the plate's
+    text and width in pixels."""
     H_img = img.shape[0]
     plate = random_plate(rng, fonts, lettering)
     lo, hi = x_slot
@@ -51,7 +52,7 @@ def _vehicle(rng, img: np.ndarray, fonts: list[Font], x_slot: tuple[float, float
     px = cx - pw / 2 + rng.uniform(-0.1, 0.1) * cw
     py = y0 + ch * rng.uniform(0.45, 0.75) - pw * ratio / 2
     H = _place(H, plate.corners, pw, px, py)
-    return composite(img, plate.image, plate.alpha, H), plate.text
+    return composite(img, plate.image, plate.alpha, H), (plate.text, pw)
 
 
 def _caption(rng, img: np.ndarray, font: Font) -> None:
@@ -83,14 +84,14 @@ def _background(rng: np.random.Generator, pool: list[np.ndarray]) -> np.ndarray:
 
 def picture(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font],
             lettering: list[Font]):
-    """One (uint8 gray picture, plate texts) pair."""
+    """One (uint8 gray picture, [(plate text, plate width in pixels)]) pair."""
     W, H = SIZE
     img = _background(rng, pool)
     n = int(rng.choice([0, 1, 1, 1, 2, 2, 3]))
     plates = []
     for k in range(n):  # side by side, each in its own share of the width
-        img, text = _vehicle(rng, img, fonts, (k * W / n, (k + 1) * W / n), lettering)
-        plates.append(text)
+        img, plate = _vehicle(rng, img, fonts, (k * W / n, (k + 1) * W / n), lettering)
+        plates.append(plate)
     if rng.random() < 0.3:
         _caption(rng, img, fonts[int(rng.integers(len(fonts)))])
     return _camera(rng, img), plates
@@ -98,7 +99,7 @@ def picture(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font],
 
 def close_up(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font],
              lettering: list[Font]):
-    """One (uint8 gray picture, [plate text]) pair: a plate 55% to 95% of the picture's
+    """One (uint8 gray picture, [(plate text, width)]) pair: a plate 55% to 95% of the picture's
     width, slightly posed, as a phone or a news camera films it. Its own lettering must
     not be read as more plates."""
     img = _background(rng, pool)
@@ -108,14 +109,15 @@ def close_up(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font]
     px = rng.uniform(0, SIZE[0] - pw)
     py = rng.uniform(0, max(1.0, SIZE[1] - pw * ratio))
     img = composite(img, plate.image, plate.alpha, _place(H, plate.corners, pw, px, py))
-    return _camera(rng, img), [plate.text]
+    return _camera(rng, img), [(plate.text, pw)]
 
 
 def write(out: Path, count: int, seed: int, sources: Sources,
           size: tuple[int, int] = SIZE, close_ups: bool = False) -> None:
     """`count` pictures and their labels.csv; drawn at 960 x 540 and shrunk to `size`
     when it is smaller, so that the same scenes measure small-picture cameras. With
-    `close_ups`, each picture is one plate filling most of it (`close_up`)."""
+    `close_ups`, each picture is one plate filling most of it (`close_up`). The labels'
+    `width` column is each plate's width as a share of the picture's."""
     draw = close_up if close_ups else picture
     fonts = load_fonts(list(sources.font_dirs))
     lettering = stroke_fonts() if sources.lettering else []
@@ -124,15 +126,17 @@ def write(out: Path, count: int, seed: int, sources: Sources,
     out.mkdir(parents=True, exist_ok=True)
     with (out / "labels.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["file", "plate"])
+        w.writerow(["file", "plate", "width"])
         for i in range(count):
             img, plates = draw(rng, pool, fonts, lettering)
             if size != SIZE:
                 img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
             name = f"scene_{i:05d}.jpg"
             cv2.imwrite(str(out / name), img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
-            for p in plates or [""]:
-                w.writerow([name, p])
+            for text, width in plates:
+                w.writerow([name, text, f"{width / SIZE[0]:.3f}"])
+            if not plates:
+                w.writerow([name, "", ""])
 
 
 def write_crops(out: Path, count: int, seed: int, sources: Sources,
