@@ -410,3 +410,23 @@ def test_overlay_boxes_never_spell_a_plate():
     plate = re.compile(r"^([A-Z]{3}\d{3}|[A-Z]{2}\d{3}[A-Z]{2})$")
     assert not [t for t in texts if plate.match(t.replace(" ", ""))]
     assert len(set(texts)) > 500
+
+
+def test_legacy_plates_come_flat_and_embossed_with_their_characters_in_the_field():
+    from trainer.fonts import load_fonts
+    from trainer.render import render_legacy
+
+    font = load_fonts()[0]
+    embossed = 0
+    for k in range(60):
+        p = render_legacy(np.random.default_rng(k), font, font)
+        h, w = p.image.shape
+        xs, ys = p.centres[:, 0], p.centres[:, 1]
+        assert np.all(np.diff(xs) > 0) and np.all((0 < xs) & (xs < w))
+        rim = np.median(p.image[: max(1, h // 12)])  # the top strip
+        field = np.median(p.image[h // 3 : 2 * h // 3, : w // 12 + 1])  # beside the text
+        # The embossed look: a bright rim around a dark field, the characters inside it,
+        # lower on the plate than its middle (the rim above carries ARGENTINA).
+        if rim - field > 0.2 and ys.mean() > 0.5 * h:
+            embossed += 1
+    assert 0.3 * 60 < embossed < 0.75 * 60, embossed

@@ -227,38 +227,30 @@ def render_mercosur(
     return Plate(img, alpha, text, "mercosur_ar", centres=centres)
 
 
+EMBOSSED_SHARE = 0.5  # of legacy plates, drawn in their embossed holder look
+
+
 def render_legacy(
     rng: np.random.Generator, font: Font, small_font: Font, text: str | None = None
 ) -> Plate:
     w = round(CANVAS_W * rng.uniform(0.78, 0.9))
     h = round(w / rng.uniform(2.2, 2.8))  # 294 x 129 mm, and cropped by frames
     text = text or random_text(rng, "legacy_ar")
-    # Legacy plates are dark with light characters; under infrared or strong light the
-    # reflective paint often turns them light with dark characters (see the real crops).
-    inverted = rng.random() < 0.35
-    field = rng.uniform(0.0, 0.3)
-    ink = rng.uniform(field + 0.35, 1.0)
-    if inverted:
-        field, ink = 1.0 - field, 1.0 - ink
-    img = np.full((h, w), field, np.float32)
-    inset = max(2, round(h * 0.06))
-    if rng.random() < 0.85:  # the raised border
-        cv2.rectangle(img, (inset, inset), (w - 1 - inset, h - 1 - inset), float(ink),
-                      int(rng.integers(1, 3)))
-    if rng.random() < 0.8:
-        top = label_mask(
-            small_font, "ARGENTINA", (h, w), max(3, round(h * 0.09)), 0.15,
-            (w / 2, inset + h * 0.1),
-        )
-        img = img * (1 - top) + ink * top
-    # Real legacy characters are tall and condensed, and fill most of the plate.
-    char_h = round(h * rng.uniform(0.52, 0.72))
+    if rng.random() < EMBOSSED_SHARE:
+        img, box = _embossed_field(rng, h, w, small_font)
+        ink = float(rng.uniform(max(0.45, img[h // 2, w // 2] + 0.3), 1.0))
+    else:
+        img, box, ink = _flat_field(rng, h, w, small_font)
+    x0, y0, x1, y1 = box
+    fh, fw = y1 - y0, x1 - x0
+    # Real legacy characters are tall and condensed, and fill most of their field.
+    char_h = round(fh * rng.uniform(0.6, 0.82))
     sep = rng.random()
     gap = rng.uniform(0.3, 0.7)
     mask, centres = text_line(
         font, text, (h, w), char_h, rng.uniform(0.7, 1.15), rng.uniform(0.04, 0.14), {3: gap},
-        (w / 2 + rng.uniform(-3, 3), h * rng.uniform(0.55, 0.6)), int(rng.choice([0, 0, 1])),
-        max_width=(w - 2 * inset) * rng.uniform(0.84, 0.96),
+        ((x0 + x1) / 2 + rng.uniform(-2, 2), y0 + fh * rng.uniform(0.48, 0.56)),
+        int(rng.choice([0, 0, 1])), max_width=fw * rng.uniform(0.84, 0.97),
     )
     if rng.random() < 0.7:
         serif_bars(mask, text, centres, char_h, char_h * rng.uniform(0.22, 0.3))
@@ -269,6 +261,62 @@ def render_legacy(
     img = img * (1 - mask) + ink * mask
     alpha = _rounded_mask(h, w, int(rng.integers(2, 6)))
     return Plate(img, alpha, text, "legacy_ar", centres=centres)
+
+
+def _flat_field(rng: np.random.Generator, h: int, w: int, small_font: Font):
+    """A legacy plate painted flat: a dark field (light under infrared or strong light,
+    with dark characters) with a thin raised line near its edge. Returns the picture,
+    the characters' box and their ink."""
+    inverted = rng.random() < 0.35
+    field = rng.uniform(0.0, 0.3)
+    ink = rng.uniform(field + 0.35, 1.0)
+    if inverted:
+        field, ink = 1.0 - field, 1.0 - ink
+    img = np.full((h, w), field, np.float32)
+    inset = max(2, round(h * 0.06))
+    if rng.random() < 0.85:  # the raised border
+        cv2.rectangle(img, (inset, inset), (w - 1 - inset, h - 1 - inset), float(ink),
+                      int(rng.integers(1, 3)))
+    top = inset
+    if rng.random() < 0.8:
+        label = label_mask(
+            small_font, "ARGENTINA", (h, w), max(3, round(h * 0.09)), 0.15,
+            (w / 2, inset + h * 0.1),
+        )
+        img = img * (1 - label) + ink * label
+        top = round(inset + h * 0.08)
+    return img, (inset, top, w - inset, h - inset), float(ink)
+
+
+def _embossed_field(rng: np.random.Generator, h: int, w: int, small_font: Font):
+    """A legacy plate as pressed: a dark field sunk inside a wide bright rim that carries
+    "ARGENTINA", the bolt holes at the top and the slots at the bottom. The rim makes
+    the characters a smaller share of the plate than a flat field does, as on the real
+    plates. Returns the picture and the characters' box (the field)."""
+    rim = float(rng.uniform(0.5, 1.0))
+    field = float(rng.uniform(0.0, min(0.35, rim - 0.25)))
+    top, bottom = round(h * rng.uniform(0.13, 0.22)), round(h * rng.uniform(0.09, 0.17))
+    side = round(h * rng.uniform(0.04, 0.1))
+    img = np.full((h, w), rim, np.float32)
+    fh, fw = h - top - bottom, w - 2 * side
+    inner = _rounded_mask(fh, fw, int(rng.integers(1, 5)))
+    img[top : top + fh, side : side + fw] = rim * (1 - inner) + field * inner
+    dark = float(max(0.0, rim - rng.uniform(0.25, 0.6)))
+    if rng.random() < 0.8:
+        label = label_mask(small_font, "ARGENTINA", (h, w), max(3, round(top * 0.45)), 0.15,
+                           (w / 2, top * 0.5))
+        img = img * (1 - label) + dark * label
+    r = max(1, round(top * 0.2))
+    if rng.random() < 0.8:
+        hx = rng.uniform(0.1, 0.3)
+        for x in (w * hx, w * (1 - hx)):  # bolt holes, bolts or their shadows
+            cv2.circle(img, (round(x), round(top * 0.5)), r, dark, -1, cv2.LINE_AA)
+    if rng.random() < 0.7:
+        sy = round(h - bottom * 0.5)
+        for x in (w * 0.28, w * 0.72):  # the slots of the plate's lower rim
+            cv2.rectangle(img, (round(x - 2.5 * r), sy - max(1, r // 2)),
+                          (round(x + 2.5 * r), sy + max(1, r // 2)), dark, -1)
+    return img, (side, top, side + fw, top + fh)
 
 
 def _separator(mask: np.ndarray, centres: np.ndarray, char_h: int, dash: bool,

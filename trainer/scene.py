@@ -43,7 +43,7 @@ def _rotation(roll: float, pitch: float, yaw: float) -> np.ndarray:
 
 def pose_homography(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     """Homography from a w x h canvas to a random 3D pose seen in perspective."""
-    roll = np.deg2rad(np.clip(rng.normal(0, 5), -15, 15))
+    roll = np.deg2rad(np.clip(rng.normal(0, 7), -20, 20))  # side cameras: up to 20 degrees
     pitch = np.deg2rad(rng.uniform(-25, 25))
     yaw = np.deg2rad(np.clip(rng.normal(0, 18), -45, 45))
     dist = rng.uniform(1.5, 8.0)  # camera distance in plate widths: perspective strength
