@@ -70,6 +70,18 @@ class _Frame:
     params: DetectParams
     levels: list[Level]
     fill: float  # the grey that windows past the picture's edge see: `edge_grey`
+    base: np.ndarray  # what the levels are scaled from: `gray`, or it at the top level
+
+    @staticmethod
+    def make(gray: np.ndarray, offset, params: DetectParams, levels: list[Level]) -> _Frame:
+        """A frame whose levels are all smaller than the picture is shrunk once to the
+        top level, and the levels scaled from that: a 12 MP photo is not shrunk from full
+        size for every level."""
+        base = gray
+        if levels and levels[0].scale < 1:
+            h, w = levels[0].shape
+            base = cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA)
+        return _Frame(gray, offset, params, levels, edge_grey(gray), base)
 
 
 class Detector:
@@ -138,7 +150,7 @@ class Detector:
             for lv in f.levels:
                 groups.setdefault(lv.canvas, []).append((i, lv))
         for members in groups.values():
-            batch = np.stack([lv.image(frames[i].gray, frames[i].fill)
+            batch = np.stack([lv.image(frames[i].base, frames[i].fill)
                               for i, lv in members])[..., None]
             logits = self._presence(batch)[..., 0]
             probs = 1.0 / (1.0 + np.exp(-logits))
@@ -274,8 +286,8 @@ def _prepare(img: np.ndarray, params: DetectParams) -> _Frame:
         gray = gray[y1 : y2 + WINDOW_H // 2, x1 : x2 + WINDOW_W // 2]
         ox, oy = int(x1), int(y1)
     h, w = gray.shape
-    return _Frame(np.ascontiguousarray(gray), (ox, oy), params,
-                  levels_for(w, h, params.plate_width_px), edge_grey(gray))
+    return _Frame.make(np.ascontiguousarray(gray), (ox, oy), params,
+                       levels_for(w, h, params.plate_width_px))
 
 
 def edge_grey(gray: np.ndarray) -> float:
