@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP_STAMP := $(VENV)/.anprd-installed
+TYPEFACE  := build/fonts/anprd-legacy.ttf
 
 # Debian packages the project needs (fonts for the plate renderer; extend as needed).
 APT_PACKAGES := python3-venv \
@@ -16,7 +17,11 @@ APT_PACKAGES := python3-venv \
 
 .PHONY: setup apt-deps test lint run clean
 
-setup: apt-deps $(PIP_STAMP)
+setup: apt-deps $(PIP_STAMP) $(TYPEFACE)
+
+# The legacy plates' lettering as a font, drawn from the stroke data in trainer/.
+$(TYPEFACE): $(PIP_STAMP) trainer/lettering.py trainer/typeface.py
+	$(BIN)/python -m trainer typeface --out $@
 
 # Installs the missing packages with apt-get when root (or with passwordless sudo);
 # otherwise says which are missing. Fast when nothing is missing.
@@ -50,4 +55,4 @@ run: setup
 	$(BIN)/anprd run --config config/sample.yaml
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info build

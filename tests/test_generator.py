@@ -430,3 +430,22 @@ def test_legacy_plates_come_flat_and_embossed_with_their_characters_in_the_field
         if rim - field > 0.2 and ys.mean() > 0.5 * h:
             embossed += 1
     assert 0.3 * 60 < embossed < 0.75 * 60, embossed
+
+
+def test_the_legacy_typeface_builds_with_every_plate_character_in_the_lettering(tmp_path):
+    from trainer.fonts import load_font
+    from trainer.lettering import STYLES, draw_glyph
+    from trainer.typeface import build
+
+    font = load_font(build(tmp_path / "legacy.ttf"))  # what `make setup` does
+    assert set(PLATE_CHARS) <= set(font.glyphs)
+    def iou(ch: str, other: str) -> float:
+        drawn = draw_glyph(ch, STYLES[0]) > 127
+        got = cv2.resize(font.glyphs[other], drawn.shape[::-1], interpolation=cv2.INTER_AREA)
+        return (drawn & (got > 127)).sum() / (drawn | (got > 127)).sum()
+
+    for ch in PLATE_CHARS:  # the outlines are the stroke lettering's shapes
+        assert iou(ch, ch) > 0.7, ch
+    r = subprocess.run([sys.executable, "-m", "trainer", "typeface", "--out",
+                        str(tmp_path / "x.otf")], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "name it .ttf" in r.stderr

@@ -1,4 +1,4 @@
-"""`python -m trainer {generate,preview,train,eval,bench,scenes,sample-video}`."""
+"""`python -m trainer {generate,preview,train,eval,bench,scenes,sample-video,typeface}`."""
 
 from __future__ import annotations
 
@@ -184,6 +184,18 @@ def cmd_sample_video(args) -> int:
     return 0
 
 
+def cmd_typeface(args) -> int:
+    from .typeface import build
+
+    if args.out.suffix.lower() != ".ttf":
+        return _refuse(f"--out {args.out}: the typeface is a TrueType file (name it .ttf)")
+    if args.out.is_dir():
+        return _refuse(f"--out {args.out} is a folder, not a file")
+    build(args.out)
+    print(f"wrote {args.out}: the legacy plates' lettering, every plate character")
+    return 0
+
+
 def _scene_size(text: str) -> tuple[int, int]:
     from anprd.bench import parse_size
 
@@ -292,6 +304,10 @@ def parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("sample-video", help="make the bundled demo video")
     sv.add_argument("--out", type=Path, default=Path("samples/gate.mp4"))
     sv.set_defaults(func=cmd_sample_video)
+
+    tf = sub.add_parser("typeface", help="write the legacy plates' lettering as a .ttf font")
+    tf.add_argument("--out", type=Path, default=Path("build/fonts/anprd-legacy.ttf"))
+    tf.set_defaults(func=cmd_typeface)
 
     e = sub.add_parser("eval", help="figures on a folder of generated samples")
     e.add_argument("--weights", type=Path, required=True)
