@@ -449,3 +449,20 @@ def test_the_legacy_typeface_builds_with_every_plate_character_in_the_lettering(
     r = subprocess.run([sys.executable, "-m", "trainer", "typeface", "--out",
                         str(tmp_path / "x.otf")], cwd=REPO_ROOT, capture_output=True, text=True)
     assert r.returncode == 2 and "name it .ttf" in r.stderr
+
+
+def test_mercosur_m_and_w_come_with_vertical_legs_and_a_shallow_v():
+    from trainer.fonts import load_fonts
+    from trainer.lettering import SHALLOW_DEPTHS, with_shallow_m
+
+    for font in load_fonts():
+        for depth in SHALLOW_DEPTHS:
+            f = with_shallow_m(font, depth)
+            assert f.glyphs["H"] is font.glyphs["H"] and f is with_shallow_m(font, depth)
+            m, w = f.glyphs["M"] > 127, f.glyphs["W"] > 127
+            for g in (m, w):  # legs: ink down both sides, top to bottom
+                assert g[:, :3].max(1).mean() > 0.85 and g[:, -3:].max(1).mean() > 0.85
+            h = m.shape[0]
+            centre_m = np.flatnonzero(m[:, m.shape[1] // 2])
+            centre_w = np.flatnonzero(w[:, w.shape[1] // 2])
+            assert centre_m.max() < 0.7 * h and centre_w.min() > 0.3 * h  # the V stays shallow

@@ -203,3 +203,35 @@ def stroke_font(style: Lettering, name: str) -> Font:
 
 def stroke_fonts(styles: tuple[Lettering, ...] = STYLES) -> list[Font]:
     return [stroke_font(s, f"stroke-{i}") for i, s in enumerate(styles)]
+
+
+SHALLOW_DEPTHS = (0.38, 0.45, 0.52)  # how far down the Mercosur M's V reaches
+
+
+def with_shallow_m(font: Font, depth: float) -> Font:
+    """`font` with its M and W redrawn with vertical legs and a shallow V, as the real
+    Mercosur typeface draws them (the installed fonts' M splay their legs or cut the V
+    deep, and the reader took the real M for H or W). The strokes keep the font's
+    widths: the M's and W's, and the H's stem for the pen. Made once per font and depth."""
+    key = ("shallow_m", depth)
+    out = font.cache.get(key)
+    if out is None:
+        cap = font.cap_height
+        pen = min(0.2, max(0.07, 0.8 * _stem(font.glyphs["H"]) / cap))  # the pen adds its ends
+        glyphs = dict(font.glyphs)
+        for ch in "MW":
+            width = max(0.45, min(0.9, font.glyphs[ch].shape[1] / cap))
+            glyphs[ch] = draw_glyph(ch, Lettering(width, pen, 0.0, depth), cap)
+        out = Font(f"{font.name}-shallow-m", glyphs, cap)
+        font.cache[key] = out
+    return out
+
+
+def _stem(glyph: np.ndarray) -> int:
+    """The width in pixels of a glyph's left stem, a quarter of the way down."""
+    row = glyph[glyph.shape[0] // 4] > 127
+    ink = np.flatnonzero(row)
+    if not len(ink):
+        return 1
+    gaps = np.flatnonzero(~row[ink[0]:])
+    return int(gaps[0]) if len(gaps) else len(row) - ink[0]

@@ -16,10 +16,12 @@ import numpy as np
 from anprd.formats import SERIES
 
 from .fonts import Font, scaled_glyph
+from .lettering import SHALLOW_DEPTHS, with_shallow_m
 
 LETTERS = string.ascii_uppercase
 DIGITS = string.digits
 CANVAS_W = 160  # canvas width in pixels for a 400 mm Mercosur plate
+SHALLOW_M_SHARE = 0.35  # of Mercosur plates, with the real typeface's M and W
 
 
 @dataclass
@@ -186,6 +188,8 @@ def render_mercosur(
     w = CANVAS_W
     h = round(w * 130 / 400)
     text = text or random_text(rng, "mercosur_ar")
+    if rng.random() < SHALLOW_M_SHARE:
+        font = with_shallow_m(font, SHALLOW_DEPTHS[int(rng.integers(len(SHALLOW_DEPTHS)))])
     field = rng.uniform(0.72, 1.0)
     ink = rng.uniform(0.0, min(0.35, field - 0.35))
     band_v = rng.uniform(0.2, 0.6)  # blue band in gray: dark to mid
