@@ -101,6 +101,10 @@ def run(args) -> int:
     if problem:
         print(f"anprd detect: {problem}", file=sys.stderr)
         return 2
+    if not any(p.exists() for p in args.files):  # nothing to read: say so before loading
+        for p in args.files:
+            print(f"anprd detect: {p}: no such file", file=sys.stderr)
+        return 1
     detector = load_detector(args)
     if detector is None:
         return 2

@@ -371,3 +371,11 @@ def test_confusion_tables_count_by_position_and_by_character():
     assert t["characters"] == [("M", 2, 2, [("W", 2)])]
     assert by_width([0.05, 0.5, 0.9, None, 0.95], [0.9, None]) == [
         ("under 10%", 0, 1), ("30-60%", 0, 1), ("60-100%", 1, 2), ("unknown", 1, 1)]
+
+
+def test_detect_on_files_that_are_not_there_says_so_without_loading_the_model(tmp_path):
+    r = run("detect", tmp_path / "nothere.jpg", tmp_path / "nor.mp4",
+            "--weights", tmp_path / "no-weights.keras")  # the weights are never opened
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.splitlines() == [f"anprd detect: {tmp_path / 'nothere.jpg'}: no such file",
+                                     f"anprd detect: {tmp_path / 'nor.mp4'}: no such file"]
