@@ -90,7 +90,7 @@ def run(args) -> int:
     import cv2
 
     from . import backend as be
-    from .pyramid import levels_for
+    from .pyramid import PICTURE_MAX_PIXELS, levels_for
     from .reads import DetectParams
 
     try:
@@ -105,14 +105,14 @@ def run(args) -> int:
     if detector is None:
         return 2
     seed = None if args.no_seed else be.compiled(seed_network())
-    params = DetectParams()
+    params = DetectParams(max_pixels=PICTURE_MAX_PIXELS)  # a big size is a photo
     results = []
     print(f"backend {detector.backend}, device {detector.device}")
     print(f"{'size':>10s} {'levels':>6s} {'anprd ms':>9s} {'seed ms':>9s} {'speedup':>8s}")
     for w, h in sizes:
         frame = frame_of((w, h))
         ours = _median_ms(lambda f=frame: detector.detect([f], [params]), args.repeats)
-        levels = levels_for(w, h)
+        levels = levels_for(w, h, None, params.max_pixels)
         seed_ms = None
         if seed is not None:
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)

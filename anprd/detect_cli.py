@@ -90,6 +90,7 @@ def run(args) -> int:
 
     from .folders import make_folder
     from .pictures import PictureError, annotate, is_video, read_image, read_json, video_frames
+    from .pyramid import PICTURE_MAX_PIXELS
     from .reads import DetectParams
 
     problem = read_args_problem(args)
@@ -108,7 +109,8 @@ def run(args) -> int:
     detector = load_detector(args)
     if detector is None:
         return 2
-    params = DetectParams(tuple(args.formats), args.min_confidence)
+    params = DetectParams(tuple(args.formats), args.min_confidence,
+                          max_pixels=PICTURE_MAX_PIXELS)
     failed = 0
     written: set[str] = set()
 

@@ -287,12 +287,14 @@ def _prepare(img: np.ndarray, params: DetectParams) -> _Frame:
         ox, oy = int(x1), int(y1)
     h, w = gray.shape
     return _Frame.make(np.ascontiguousarray(gray), (ox, oy), params,
-                       levels_for(w, h, params.plate_width_px))
+                       levels_for(w, h, params.plate_width_px, params.max_pixels))
 
 
 def edge_grey(gray: np.ndarray) -> float:
     """The median of a picture's outermost two rows and columns: the flat field that
     windows reaching past its edge see, as a tight crop is read (`crop_views`)."""
+    if not gray.size:  # an ROI wholly outside the picture: nothing to search
+        return 0.0
     edge = np.concatenate([gray[:2].ravel(), gray[-2:].ravel(),
                            gray[:, :2].ravel(), gray[:, -2:].ravel()])
     return float(np.median(edge))

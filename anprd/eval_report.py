@@ -50,7 +50,7 @@ def confusion_tables(pairs: list[tuple[str, str]]) -> dict:
     character, how often it was seen, how often misread and what as. Only plates read
     with their own length are compared character by character; the others (not read,
     or read as another format) are counted apart."""
-    pos_err: Counter = Counter()
+    pos_err: Counter = Counter()  # by (plate length, position)
     pos_n: Counter = Counter()
     seen: Counter = Counter()
     wrong: dict[str, Counter] = defaultdict(Counter)
@@ -60,13 +60,15 @@ def confusion_tables(pairs: list[tuple[str, str]]) -> dict:
             other += 1
             continue
         for i, (ch, r) in enumerate(zip(truth, got, strict=True)):
-            pos_n[i] += 1
+            pos_n[len(truth), i] += 1
             seen[ch] += 1
             if r != ch:
-                pos_err[i] += 1
+                pos_err[len(truth), i] += 1
                 wrong[ch][r] += 1
+    lengths = sorted({n for n, _ in pos_n}, reverse=True)
     return {
-        "positions": [(i + 1, pos_err[i], pos_n[i]) for i in sorted(pos_n)],
+        "positions": {n: [(i + 1, pos_err[n, i], pos_n[n, i])
+                          for m, i in sorted(pos_n) if m == n] for n in lengths},
         "characters": sorted(((ch, sum(c.values()), seen[ch], c.most_common(3))
                               for ch, c in wrong.items()),
                              key=lambda t: (-t[1], t[0])),
@@ -78,9 +80,11 @@ def confusion_lines(tables: dict) -> list[str]:
     lines = [f"plates not read, or read with another length: {tables['other_length']}"]
     if not tables["characters"]:
         return [*lines, "character errors among plates read with their length: none"]
-    pos = "  ".join(f"{i}: {e}/{n}" for i, e, n in tables["positions"])
-    lines += [f"character errors by position (wrong / plates read with their length): {pos}",
-              "character errors by character (wrong / seen, read as):"]
+    lines.append("character errors by position (wrong / plates read with their length):")
+    for length, rows in tables["positions"].items():
+        pos = "  ".join(f"{i}: {e}/{n}" for i, e, n in rows)
+        lines.append(f"  {length} characters  {pos}")
+    lines.append("character errors by character (wrong / seen, read as):")
     for ch, n_wrong, n_seen, top in tables["characters"]:
         as_ = ", ".join(f"{r} x{k}" for r, k in top)
         lines.append(f"  {ch}  {n_wrong:3d} / {n_seen:<4d} {as_}")

@@ -51,7 +51,8 @@ Widths = dict[tuple[str, str], float]  # (picture, plate) -> width share, where 
 def load_labels(folder: Path) -> tuple[Labels, Widths]:
     path = folder / "labels.csv"
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such folder")
+        raise FileNotFoundError(f"{folder}: " + ("a file, not a folder" if folder.exists()
+                                                 else "no such folder"))
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no labels.csv (a file,plate header, a row per plate)")
     try:
@@ -101,7 +102,7 @@ def _width(text: str | None, path: Path, line: int) -> float | None:
         w = -1.0
     if not 0 < w <= 1.5:
         raise ValueError(f"{path}, line {line}: width {text!r} is not a share of the "
-                         "picture's width (a number over 0, such as 0.35)")
+                         "picture's width (a number over 0 and at most 1.5, such as 0.35)")
     return w
 
 
@@ -131,6 +132,8 @@ def eval_crops(detector, folder: Path, labels: Labels, formats, verbose: bool) -
             unreadable += 1
             truth = plates[0] if plates else ""
             per[format_of(truth)][1] += 1  # a crop that cannot be read is not read right
+            misses.append(Miss(name, truth, ""))
+            pairs.append((truth, ""))
             continue
         names.append(name)
         truths.append(plates[0] if plates else "")
@@ -150,9 +153,19 @@ def eval_crops(detector, folder: Path, labels: Labels, formats, verbose: bool) -
     return _summary(per, misses, pairs, {"ms_per_crop": round(ms, 2), "unreadable": unreadable})
 
 
-def _nearest(plate: str, reads: list) -> object | None:
-    """The reading nearest to `plate` in characters, if any."""
-    return min(reads, key=lambda r: _distance(r.plate, plate), default=None)
+def misread_as(missed: list[str], reads: list) -> dict[str, object]:
+    """Each missed plate's reading, among `reads` (the readings that are no label's
+    plate): one to one, nearest pairs first, and only a reading with at most half the
+    plate's characters wrong, so that another car's plate is not called a misread."""
+    pairs = sorted((_distance(r.plate, p), i, j) for i, p in enumerate(missed)
+                   for j, r in enumerate(reads) if _distance(r.plate, p) <= len(p) // 2)
+    out: dict[str, object] = {}
+    used: set[int] = set()
+    for _, i, j in pairs:
+        if missed[i] not in out and j not in used:
+            out[missed[i]] = reads[j]
+            used.add(j)
+    return out
 
 
 def eval_scenes(detector, folder: Path, labels: Labels, widths: Widths, params,
@@ -162,42 +175,36 @@ def eval_scenes(detector, folder: Path, labels: Labels, widths: Widths, params,
     per = defaultdict(lambda: [0, 0])
     misses: list[Miss] = []
     pairs: list[tuple[str, str]] = []
-    all_widths: list[float | None] = []
     false_plates = pictures = unreadable = 0
     times = []
     for name, truth in labels.items():
-        all_widths += [widths.get((name, p)) for p in truth]
+        for plate in truth:
+            per[format_of(plate)][1] += 1
         try:
             img = read_image(folder / name)
         except PictureError as e:
             print(f"anprd eval: {e}", file=sys.stderr)
             unreadable += 1
-            for plate in truth:  # a picture that cannot be read has its plates missed
-                per[format_of(plate)][1] += 1
-                misses.append(Miss(name, plate, "", widths.get((name, plate))))
-            continue
-        t = time.perf_counter()
-        reads = detector.detect([img], [params])[0]
-        times.append((time.perf_counter() - t) * 1000)
-        pictures += 1
-        got = [r.plate for r in reads]
-        # Readings that are a label's plate are taken first; a missed plate's nearest
-        # reading is looked for among the others only.
-        unmatched = [r for r in reads if r.plate not in truth]
+            reads = None  # a picture that cannot be read has its plates missed
+        else:
+            t = time.perf_counter()
+            reads = detector.detect([img], [params])[0]
+            times.append((time.perf_counter() - t) * 1000)
+            pictures += 1
+        got = [r.plate for r in reads or []]
+        missed = [p for p in truth if p not in got]
+        near = misread_as(missed, [r for r in reads or [] if r.plate not in truth])
         for plate in truth:
-            fmt = format_of(plate)
-            per[fmt][1] += 1
+            r = near.get(plate)
+            pairs.append((plate, plate if plate in got else r.plate if r else ""))
             if plate in got:
-                per[fmt][0] += 1
-                pairs.append((plate, plate))
-                continue
-            near = _nearest(plate, unmatched)
-            pairs.append((plate, near.plate if near else ""))
-            misses.append(Miss(name, plate, near.plate if near else "",
-                               widths.get((name, plate)), near.box if near else None))
+                per[format_of(plate)][0] += 1
+            else:
+                misses.append(Miss(name, plate, r.plate if r else "", widths.get((name, plate)),
+                                   r.box if r else None))
         extra = [g for g in got if g not in truth]
         false_plates += len(extra)
-        if verbose:
+        if verbose and reads is not None:
             print(f"{name}: expected {' '.join(truth) or '-'}; read {' '.join(got) or '-'}"
                   f"{'; not in labels: ' + ' '.join(extra) if extra else ''} "
                   f"({times[-1]:.0f} ms)")
@@ -208,7 +215,8 @@ def eval_scenes(detector, folder: Path, labels: Labels, widths: Widths, params,
         "false_per_picture": round(false_plates / max(1, pictures), 3),
         "ms_median": round(statistics.median(times), 1) if times else None,
         "unreadable": unreadable,
-        "by_width": by_width(all_widths, [m.width for m in misses]),
+        "by_width": by_width([widths.get((f, p)) for f, ps in labels.items() for p in ps],
+                             [m.width for m in misses]),
     }
     return _summary(per, misses, pairs, extra)
 
@@ -219,7 +227,7 @@ def _summary(per, misses: list[Miss], pairs: list[tuple[str, str]], extra: dict)
     out = {"exact": round(right / max(1, n), 4), "right": right, "n": n, **extra}
     for fmt, (r, k) in sorted(per.items()):
         out[fmt] = {"exact": round(r / max(1, k), 4), "right": r, "n": k}
-    confusions = Counter(c for m in misses if m.read for c in _confusions(m.expected, m.read))
+    confusions = Counter(c for m in misses for c in _confusions(m.expected, m.read))
     out["confusions"] = confusions.most_common(10)
     out["tables"] = confusion_tables(pairs)
     out["misses"] = misses
@@ -239,6 +247,7 @@ def _check_sheet(path: Path | None) -> str | None:
 
 
 def run(args) -> int:
+    from .pyramid import PICTURE_MAX_PIXELS
     from .reads import DetectParams
 
     try:
@@ -256,21 +265,24 @@ def run(args) -> int:
     if args.crops:
         s = eval_crops(detector, args.folder, labels, tuple(args.formats), args.verbose)
     else:
-        params = DetectParams(tuple(args.formats), args.min_confidence)
+        params = DetectParams(tuple(args.formats), args.min_confidence,
+                              max_pixels=PICTURE_MAX_PIXELS)
         s = eval_scenes(detector, args.folder, labels, widths, params, args.verbose)
-    notes = []
+    notes, failed = [], bool(s["unreadable"])
     if args.sheet:
-        from .eval_sheet import write_sheet
+        from .eval_sheet import MAX_TILES, write_sheet
         from .pictures import read_image
 
-        try:
+        try:  # a sheet that cannot be written still leaves the figures printed
             n = write_sheet(args.sheet, args.folder, s["misses"], read_image)
+            more = len(s["misses"]) - n
+            notes.append(f"contact sheet of {n} misses and misreads: {args.sheet}"
+                         + (f" (the first {MAX_TILES}; {more} more not drawn)" if more else ""))
         except OSError as e:
             print(f"anprd eval: {e}", file=sys.stderr)
-            return 1
-        notes.append(f"contact sheet of {n} misses and misreads: {args.sheet}")
+            failed = True
     _print(s, args.crops, notes)
-    return 1 if s["unreadable"] else 0
+    return 1 if failed else 0
 
 
 def _print(s: dict, crops: bool, notes: list[str]) -> None:

@@ -18,10 +18,12 @@ MAX_UPSCALE = 2.0
 SMALL_PICTURE_W = 640  # with no plate range, pictures are enlarged up to this width
 K_MIN = math.ceil(-2 * math.log2(MAX_UPSCALE))  # the most enlarged level's index (-2)
 MIN_PLATE_ASPECT = 0.25  # height / width: plates are wider than this (Mercosur 0.33)
-# With no plate range, a bigger picture starts its pyramid at the first level within
-# this many pixels (three 1280 x 720 frames): a phone photo's full-size levels see only
-# plates narrower than a twentieth of its width, and cost several frames each.
-MAX_PIXELS = 3 * 1280 * 720
+# Pictures read one by one (the command line, the API) with no plate range: a bigger one
+# starts its pyramid at the first level within this many pixels (three 1280 x 720
+# frames). A phone photo's full-size levels see only plates narrower than a twentieth of
+# its width, and cost several frames each. Camera frames keep every level: a distant
+# plate on a 4K camera is small.
+PICTURE_MAX_PIXELS = 3 * 1280 * 720
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,12 @@ class Level:
         return MIN_PLATE / self.scale, MAX_PLATE / self.scale
 
 
-def levels_for(width: int, height: int, plate_width_px=None) -> list[Level]:
+def levels_for(width: int, height: int, plate_width_px=None,
+               max_pixels: int | None = None) -> list[Level]:
     """Levels of a width x height picture that can hold a plate of the given width range.
 
-    With no range: every level from full size (or, for a picture over `MAX_PIXELS`,
-    from the first level within it) down to the last that still holds a plate
+    With no range: every level from full size (or, given `max_pixels`, from the first
+    level within it) down to the last that still holds a plate
     of the smallest present width (a plate that fills the frame); a small picture is
     first enlarged by the most pyramid steps (up to two: 2x) that keep it within
     `SMALL_PICTURE_W` wide, so from 452 px down, since a plate in a thumbnail or a
@@ -94,8 +97,8 @@ def levels_for(width: int, height: int, plate_width_px=None) -> list[Level]:
     if plate_width_px is None:
         k_lo = math.ceil(-2 * math.log2(max(1.0, SMALL_PICTURE_W / max(width, 1))))
         # Level k has width * height / 2**k pixels.
-        if width * height > MAX_PIXELS:
-            k_lo = math.ceil(math.log2(width * height / MAX_PIXELS))
+        if max_pixels and width * height > max_pixels:
+            k_lo = math.ceil(math.log2(width * height / max_pixels))
         k_hi = 10**6
     else:
         wmin, wmax = plate_width_px

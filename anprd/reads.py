@@ -38,3 +38,6 @@ class DetectParams:
     min_confidence: float = 0.0
     roi: tuple[tuple[int, int], ...] | None = None  # polygon in pixels
     plate_width_px: tuple[int, int] | None = None  # smallest, largest plate width
+    # For pictures (not camera frames) with no plate range: a bigger one starts its
+    # pyramid at the first level within this many pixels (`pyramid.levels_for`).
+    max_pixels: int | None = None

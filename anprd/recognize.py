@@ -38,6 +38,7 @@ from anprd import __version__
 from anprd.config import DEFAULT_MIN_CONFIDENCE
 from anprd.formats import FORMATS
 from anprd.image_headers import CorruptHeader, ImageInfo, image_info
+from anprd.pyramid import PICTURE_MAX_PIXELS
 from anprd.reads import ALPHABET, BLANK, DetectParams, PlateRead
 
 log = logging.getLogger("anprd.recognize")
@@ -183,7 +184,8 @@ class RecognizeQuery:
     url: str | None = None
 
     def params(self) -> DetectParams:
-        return DetectParams(formats=self.formats, min_confidence=self.min_confidence)
+        return DetectParams(formats=self.formats, min_confidence=self.min_confidence,
+                            max_pixels=PICTURE_MAX_PIXELS)
 
 
 QUERY_KEYS = ("formats", "min_confidence", "url")

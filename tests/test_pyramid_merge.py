@@ -236,19 +236,20 @@ def test_reading_views_sample_the_picture_smoothed_as_a_whole(cx, cy, scale):
 
 
 def test_a_big_photo_starts_its_pyramid_within_the_pixel_bound():
-    from anprd.pyramid import MAX_PIXELS
+    from anprd.pyramid import PICTURE_MAX_PIXELS as MAX
 
-    levels = levels_for(4000, 3000)
+    levels = levels_for(4000, 3000, None, MAX)
     top = levels[0]
-    assert top.shape[0] * top.shape[1] <= MAX_PIXELS < 2 * top.shape[0] * top.shape[1]
+    assert top.shape[0] * top.shape[1] <= MAX < 2 * top.shape[0] * top.shape[1]
     # Down to the same smallest level as before: the plates filling the photo are seen.
     assert levels[-1].shape[1] >= MIN_PLATE > levels[-1].shape[1] * 2**-0.5
     # A 1280 x 720 frame, a 1080p one and a small picture are not shrunk first.
-    assert levels_for(1280, 720)[0].scale == 1.0
-    assert levels_for(1920, 1080)[0].scale == 1.0
-    assert abs(levels_for(259, 194)[0].scale - 2) < 1e-9
-    # With a plate range, the range alone picks the levels.
-    assert levels_for(4000, 3000, (80, 120))[0].scale > top.scale
+    assert levels_for(1280, 720, None, MAX)[0].scale == 1.0
+    assert levels_for(1920, 1080, None, MAX)[0].scale == 1.0
+    assert abs(levels_for(259, 194, None, MAX)[0].scale - 2) < 1e-9
+    # A camera's frames keep every level (no bound), and a plate range picks its own.
+    assert levels_for(4000, 3000)[0].scale == 1.0
+    assert levels_for(4000, 3000, (80, 120), MAX)[0].scale > top.scale
 
 
 def test_a_padded_level_surrounds_the_picture_with_the_flat_fill_when_given():

@@ -4,8 +4,9 @@ No font that can be fetched here draws the 1995-2016 plates' characters (straigh
 M, W and N, a serifed I, an O that is a rounded rectangle beside a D with a straight
 back), so `lettering.py` draws them from stroke skeletons. This module turns those
 strokes into glyph outlines and writes a TrueType font with every plate character, made
-at set-up from the repository's own stroke data: the generator can load it like any
-other font, and so can any tool that draws text.
+at set-up from the repository's own stroke data. The generator draws the same shapes
+straight from the strokes (`--lettering`); the font file is for everything else that
+draws text (`--fonts build/fonts` loads it like any other font, and so does any tool).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def build(path: Path, style: Lettering = STYLES[0]) -> Path:
 
     names = {ch: (ch if ch.isalpha() else f"digit{ch}") for ch in PLATE_CHARS}
     order = [".notdef", "space", *names.values()]
-    glyphs, metrics = {}, {}
+    glyphs, metrics, top = {}, {}, CAP
     empty = TTGlyphPen(None).glyph()
     glyphs[".notdef"], glyphs["space"] = empty, TTGlyphPen(None).glyph()
     metrics[".notdef"] = metrics["space"] = (round(CAP * style.width * 0.6), 0)
@@ -68,16 +69,17 @@ def build(path: Path, style: Lettering = STYLES[0]) -> Path:
             pen.closePath()
         glyphs[name] = pen.glyph()
         right = max(int(c[:, 0].max()) for c in contours) + 2 * SIDE
+        top = max(top, *(int(c[:, 1].max()) for c in contours))
         metrics[name] = (right, SIDE)
     fb = FontBuilder(UNITS, isTTF=True)
     fb.setupGlyphOrder(order)
     fb.setupCharacterMap({ord(" "): "space", **{ord(c): n for c, n in names.items()}})
     fb.setupGlyf(glyphs)
     fb.setupHorizontalMetrics(metrics)
-    fb.setupHorizontalHeader(ascent=CAP + 100, descent=-100)
+    fb.setupHorizontalHeader(ascent=top + 100, descent=-100)
     fb.setupNameTable({"familyName": FAMILY, "styleName": "Regular"})
-    fb.setupOS2(sTypoAscender=CAP + 100, sTypoDescender=-100, usWinAscent=CAP + 100,
-                usWinDescent=100, sCapHeight=CAP)
+    fb.setupOS2(sTypoAscender=top + 100, sTypoDescender=-100, usWinAscent=top + 100,
+                usWinDescent=100, sCapHeight=top)
     fb.setupPost()
     path.parent.mkdir(parents=True, exist_ok=True)
     fb.save(str(path))

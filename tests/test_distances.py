@@ -1,0 +1,79 @@
+"""Plates at every distance, rendered by the generator: a close-up filling most of the
+picture, a tight crop sent as the whole picture, a plate slanted in the plane, a small
+one; each found and read by the shipped weights. Deterministic: fixed plates, fixed
+seeds, no camera effects."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import REPO_ROOT, needs_weights
+
+FORMATS = ("mercosur_ar", "legacy_ar")
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from anprd.detector import Detector
+
+    w = REPO_ROOT / "weights"
+    return Detector.load(w / "anprd.keras", reader_weights=[w / "anprd.keras", w / "wide.keras"])
+
+
+@pytest.fixture(scope="module")
+def font():
+    from trainer.fonts import find_font_files, load_font
+
+    return load_font(find_font_files()[0])
+
+
+def plate(font, text: str, seed: int):
+    from trainer.render import render_legacy, render_mercosur
+
+    render = render_mercosur if len(text) == 7 else render_legacy
+    return render(np.random.default_rng(seed), font, font, text)
+
+
+def picture(p, share: float, angle: float, size=(640, 360)) -> np.ndarray:
+    """The flat plate `share` of the picture's width wide, turned `angle` degrees in the
+    plane, centred on a grey gradient."""
+    from trainer.scene import composite
+
+    W, H = size
+    bg = np.full((H, W), 0.45, np.float32) + np.linspace(-0.1, 0.1, W, dtype=np.float32)[None]
+    h, w = p.image.shape
+    M = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), angle, share * W / w), [0, 0, 1]])
+    centre = M @ [w / 2, h / 2, 1.0]
+    M[:2, 2] += (W / 2 - centre[0], H / 2 - centre[1])
+    return np.clip(composite(bg, p.image, p.alpha, M) * 255, 0, 255).astype(np.uint8)
+
+
+def tight(p, width: int = 150) -> np.ndarray:
+    """The plate alone, as a crop cut at its edges, `width` pixels wide."""
+    h, w = p.image.shape
+    img = (np.clip(p.image, 0, 1) * 255).astype(np.uint8)
+    return cv2.resize(img, (width, round(width * h / w)), interpolation=cv2.INTER_AREA)
+
+
+def read(detector, img) -> list[str]:
+    from anprd.reads import DetectParams
+
+    return [r.plate for r in detector.detect([img], [DetectParams(FORMATS, 0.6)])[0]]
+
+
+CASES = {
+    "close-up, 90% of the width": lambda p: picture(p, 0.9, 0),
+    "close-up, 70% of the width": lambda p: picture(p, 0.7, 0),
+    "tight crop as the picture": tight,
+    "slanted 15 degrees": lambda p: picture(p, 0.4, 15),
+    "small, 25% of the width": lambda p: picture(p, 0.25, 4),
+}
+
+
+@needs_weights
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("text, seed", [("AB123CD", 1), ("AE946PP", 1)])
+def test_a_mercosur_plate_is_found_and_read_at_every_distance(detector, font, case, text, seed):
+    assert read(detector, CASES[case](plate(font, text, seed))) == [text]
