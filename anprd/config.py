@@ -48,16 +48,16 @@ DEFAULT_MIN_CONFIDENCE = 0.6
 # Used when `model.weights` is not given: the weights shipped in the repository.
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "anprd.keras"
-# The readers of the shipped weights' candidates, their readings averaged: the shipped
-# network and the wider reader of weights/wide.keras. Over the synthetic sets of the
-# model card the pair reads more plates than either alone, with fewer false ones
-# (weights/MODEL_CARD.md, "Two readers").
-DEFAULT_READERS = (DEFAULT_WEIGHTS, WEIGHTS_DIR / "wide.keras")
+# The reader of the shipped weights' candidates: the wider network of weights/wide.keras.
+# The shipped network finds the plates; on the synthetic sets of the model card the wide
+# reader alone reads more of them than the pair of both readers averaged
+# (weights/MODEL_CARD.md, "Fine-tuned for real plates").
+DEFAULT_READERS = (WEIGHTS_DIR / "wide.keras",)
 
 
 def readers_for(weights: Path, reader_weights: Sequence[Path] = ()) -> tuple[Path, ...]:
     """The files whose readers read the candidates that `weights` finds: those given;
-    else the shipped pair for the shipped weights, and any other file's own reader."""
+    else the shipped reader for the shipped weights, and any other file's own reader."""
     if reader_weights:
         return tuple(Path(w) for w in reader_weights)
     if Path(weights).resolve() == DEFAULT_WEIGHTS.resolve():
@@ -875,7 +875,7 @@ def _check_weights(
     elif readers is not None:
         files.append((("model", "reader_weights"), readers, True, given))
     elif isinstance(weights, str | Path):
-        # Not given: the readers the weights get by default (the shipped pair).
+        # Not given: the readers the weights get by default (the shipped reader).
         files += [(("model", "reader_weights"), r, False, "(one of the shipped weights' "
                    "default readers)") for r in readers_for(path_of(weights))
                   if r != path_of(weights)]

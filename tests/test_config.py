@@ -317,13 +317,13 @@ def test_several_reader_weights_each_checked(tmp_path: Path) -> None:
     assert cfg.model.readers == (tmp_path / "w.keras", tmp_path / "r.keras")
 
 
-def test_the_shipped_weights_are_read_by_the_shipped_pair() -> None:
+def test_the_shipped_weights_are_read_by_the_shipped_reader() -> None:
     from anprd.config import DEFAULT_READERS, DEFAULT_WEIGHTS, readers_for
 
     assert readers_for(DEFAULT_WEIGHTS) == DEFAULT_READERS
-    assert DEFAULT_WEIGHTS in DEFAULT_READERS and len(DEFAULT_READERS) == 2
+    assert [f.name for f in DEFAULT_READERS] == ["wide.keras"]
     assert all(f.parent == DEFAULT_WEIGHTS.parent for f in DEFAULT_READERS)
-    # A reader given replaces the pair; another weights file reads with its own reader.
+    # A reader given replaces it; another weights file reads with its own reader.
     assert readers_for(DEFAULT_WEIGHTS, [Path("x.keras")]) == (Path("x.keras"),)
     assert readers_for(Path("mine.keras")) == (Path("mine.keras"),)
 
@@ -343,8 +343,8 @@ def test_check_config_names_the_readers_when_they_are_other_files(tmp_path: Path
 def test_a_missing_default_reader_of_the_shipped_weights_is_a_problem(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The shipped weights given without reader_weights are read by the shipped pair: a
-    pair file gone missing is reported before the daemon starts, not when it loads."""
+    """The shipped weights given without reader_weights are read by the shipped reader: a
+    reader file gone missing is reported before the daemon starts, not when it loads."""
     from anprd import config
 
     gone = tmp_path / "gone.keras"
@@ -353,7 +353,7 @@ def test_a_missing_default_reader_of_the_shipped_weights_is_a_problem(
     problem = one_problem(tmp_path, text)
     assert problem.path == "model.reader_weights"
     assert f"weights file not found: {gone}" in problem.message
-    # Readers given are checked as given, and the pair is not used.
+    # Readers given are checked as given, and the default is not used.
     text = make(model={"weights": str(config.DEFAULT_WEIGHTS), "reader_weights": "w.keras"})
     assert load_config(write(tmp_path, text)).model.readers == (tmp_path / "w.keras",)
 

@@ -240,7 +240,7 @@ def test_rtsp_end_to_end_one_event_per_vehicle_metrics_and_sigterm(tmp_path, syn
     assert wait_until(lambda: metric(port, "anprd_stream_up", "rtsp") == 1, 20), d.log
     status, ready = get_json(f"http://127.0.0.1:{port}/readyz")
     assert status == 200 and ready["ready"] is True and ready["model"]["loaded"] is True
-    assert [Path(f).name for f in ready["model"]["readers"]] == ["anprd.keras", "wide.keras"]
+    assert [Path(f).name for f in ready["model"]["readers"]] == ["wide.keras"]
     assert ready["cameras"]["rtsp"]["state"] == "up"
     assert wait_until(lambda: metric(port, "anprd_plate_events_total", "rtsp") == 3, 30), d.log
     # The 9.5 s stream ends; the camera reconnects and sees the same cars again: no event.

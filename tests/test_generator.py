@@ -466,3 +466,24 @@ def test_mercosur_m_and_w_come_with_vertical_legs_and_a_shallow_v():
             centre_m = np.flatnonzero(m[:, m.shape[1] // 2])
             centre_w = np.flatnonzero(w[:, w.shape[1] // 2])
             assert centre_m.max() < 0.7 * h and centre_w.min() > 0.3 * h  # the V stays shallow
+@needs_weights
+def test_a_legacy_plate_in_the_typeface_is_read_by_the_shipped_reader(tmp_path):
+    from pathlib import Path
+
+    from anprd.detector import Detector
+    from trainer.fonts import load_font
+    from trainer.render import render_legacy
+    from trainer.typeface import build
+
+    font = load_font(build(tmp_path / "legacy.ttf"))
+    small = load_font(Path(find_font_files()[0]))
+    detector = Detector.load(REPO_ROOT / "weights" / "anprd.keras",
+                             reader_weights=REPO_ROOT / "weights" / "wide.keras")
+    read = 0
+    texts = ("MIG060", "KWH671", "NMM840", "OOH058")
+    for k, text in enumerate(texts):
+        p = render_legacy(np.random.default_rng(k), font, small, text)
+        crop = np.clip(p.image * 255, 0, 255).astype(np.uint8)
+        (r,) = detector.read_crops([crop], ("legacy_ar", "mercosur_ar"))
+        read += r is not None and r.plate == text
+    assert read >= 3, read
