@@ -41,13 +41,9 @@ from prometheus_client import (
 )
 
 from anprd import __version__
-from anprd.recognize import (
-    ApiError,
-    RecognizeService,
-    check_content_type,
-    openapi_document,
-    parse_query,
-)
+from anprd.api_openapi import openapi_document
+from anprd.api_request import ApiError, check_content_type, parse_query
+from anprd.recognize import RecognizeService
 
 log = logging.getLogger("anprd.http")
 

@@ -31,22 +31,21 @@ from api_helpers import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from anprd.config import DEFAULT_MIN_CONFIDENCE
-from anprd.reads import ALPHABET, BLANK, N_CLASSES, PlateRead
-from anprd.recognize import (
+from anprd.api_fetch import host_allowed
+from anprd.api_request import (
     ApiError,
     ApiSettings,
-    ImageInfo,
     RecognizeQuery,
-    RecognizeService,
     check_pixels,
     decode_image,
     extract_multipart_image,
-    host_allowed,
     parse_query,
-    plate_json,
     sniff_image,
 )
+from anprd.config import DEFAULT_MIN_CONFIDENCE
+from anprd.image_headers import ImageInfo
+from anprd.reads import ALPHABET, BLANK, N_CLASSES, PlateRead
+from anprd.recognize import RecognizeService, plate_json
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -145,7 +144,7 @@ def test_a_picture_over_the_decoders_own_limit_is_a_422(tmp_path):
     its own, since OpenCV reads it once), the decoder's refusal is a 422, not a crash."""
     png = tmp_path / "p.png"
     png.write_bytes(encode(synthetic_picture(200, 100), ".png"))
-    code = ("import sys; from pathlib import Path; from anprd.recognize import ApiError, "
+    code = ("import sys; from pathlib import Path; from anprd.api_request import ApiError, "
             "decode_image\ntry:\n    decode_image(Path(sys.argv[1]).read_bytes(), 10**6)\n"
             "except ApiError as e:\n    print(e.status, e.message)")
     r = subprocess.run([sys.executable, "-c", code, str(png)], capture_output=True, text=True,

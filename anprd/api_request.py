@@ -1,0 +1,282 @@
+"""A recognition request's settings, bytes and query, checked: the API's limits,
+the picture's type and size from its header before anything is decoded, multipart
+extraction, the query string.
+
+Every refusal is an `ApiError` carrying the HTTP status, a message for the client and
+any extra headers; nothing here answers a 5xx for bad input."""
+
+from __future__ import annotations
+
+import math
+import re
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import HTTP as HTTP_POLICY
+from typing import Any
+
+import numpy as np
+
+from anprd.config import DEFAULT_MIN_CONFIDENCE
+from anprd.formats import FORMATS
+from anprd.image_headers import CorruptHeader, ImageInfo, image_info
+from anprd.pyramid import PICTURE_MAX_PIXELS
+from anprd.reads import DetectParams
+
+# Content types accepted as a raw body; the bytes themselves decide the format.
+IMAGE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
+BODY_CONTENT_TYPES = (*IMAGE_CONTENT_TYPES, "image/jpg", "application/octet-stream")
+MULTIPART = "multipart/form-data"
+MULTIPART_FIELD = "image"
+
+DEFAULT_FORMATS = DetectParams().formats
+
+
+class ApiError(Exception):
+    """A refusal with its HTTP status, a message for the client, and extra headers."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = int(status)
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The `api:` section of the config, with defaults for what it leaves out."""
+
+    enabled: bool = True
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_pixels: int = 40_000_000
+    max_concurrent: int = 2
+    token: str | None = None
+    fetch_allowed_hosts: tuple[str, ...] = ()
+    fetch_timeout_s: float = 10.0
+    fetch_max_redirects: int = 3
+    request_timeout_s: float = 30.0
+    max_connections: int = 64
+    retry_after_s: int = 1
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> ApiSettings:
+        """Build from the config's `api` object (pydantic model, dict, or None)."""
+        if cfg is None:
+            return cls()
+        if isinstance(cfg, ApiSettings):
+            return cfg
+
+        def get(name: str, default: Any) -> Any:
+            if isinstance(cfg, Mapping):
+                value = cfg.get(name, default)
+            else:
+                value = getattr(cfg, name, default)
+            return default if value is None else value
+
+        base = cls()
+        token = get("token", None)
+        if token is not None and hasattr(token, "get_secret_value"):  # pydantic SecretStr
+            token = token.get_secret_value()
+        token = str(token) if token else None
+        hosts = tuple(
+            str(h).strip().lower() for h in get("fetch_allowed_hosts", ()) if str(h).strip()
+        )
+        return cls(
+            enabled=bool(get("enabled", True)),
+            max_body_bytes=int(get("max_body_bytes", base.max_body_bytes)),
+            max_pixels=int(get("max_pixels", base.max_pixels)),
+            max_concurrent=max(1, int(get("max_concurrent", base.max_concurrent))),
+            token=token,
+            fetch_allowed_hosts=hosts,
+            fetch_timeout_s=float(get("fetch_timeout_s", base.fetch_timeout_s)),
+            fetch_max_redirects=int(get("fetch_max_redirects", base.fetch_max_redirects)),
+            request_timeout_s=float(get("request_timeout_s", base.request_timeout_s)),
+            max_connections=max(4, int(get("max_connections", base.max_connections))),
+            retry_after_s=max(1, int(get("retry_after_s", base.retry_after_s))),
+        )
+
+
+# ---------------------------------------------------------------------- image headers
+
+
+def sniff_image(data: bytes) -> ImageInfo:
+    """Format and size of a picture, read from its header only (nothing is decoded).
+
+    Raises ApiError 415 when the bytes are not JPEG, PNG or WebP, and 422 when the
+    header of one of those is truncated or invalid.
+    """
+    try:
+        info = image_info(data)
+    except CorruptHeader as e:
+        raise ApiError(422, str(e)) from None
+    if info is None:
+        raise ApiError(415, "the body is not a JPEG, PNG or WebP image")
+    return info
+
+
+def check_pixels(info: ImageInfo, max_pixels: int) -> None:
+    if info.pixels > max_pixels:
+        raise ApiError(
+            422,
+            f"the image is {info.width}x{info.height} = {info.pixels} pixels; "
+            f"the limit is {max_pixels} pixels",
+        )
+
+
+def decode_image(data: bytes, max_pixels: int) -> tuple[np.ndarray, ImageInfo]:
+    """The picture as BGR uint8 (H, W, 3), its pixel count checked from the header first."""
+    info = sniff_image(data)
+    check_pixels(info, max_pixels)
+    import cv2  # noqa: PLC0415  (heavy; only the decoding path needs it)
+
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as e:  # over OpenCV's own pixel limit, when max_pixels is set above it
+        raise ApiError(422, f"the {info.format.upper()} image cannot be decoded: {e.err}") from None
+    if image is None or image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
+        raise ApiError(422, f"corrupt {info.format.upper()} image: it could not be decoded")
+    h, w = image.shape[:2]
+    # EXIF orientation may swap the sides; the pixel count must match the header's.
+    if h * w != info.pixels:
+        raise ApiError(
+            422, f"corrupt {info.format.upper()} image: its data does not match its header"
+        )
+    if image.dtype != np.uint8:
+        image = cv2.convertScaleAbs(image)
+    return np.ascontiguousarray(image), info
+
+
+# ------------------------------------------------------------------------ the request
+
+
+def known_formats() -> tuple[str, ...]:
+    """The plate format names the detector can decode under."""
+    return tuple(FORMATS)
+
+
+@dataclass(frozen=True)
+class RecognizeQuery:
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE  # as `detect` and the cameras
+    url: str | None = None
+
+    def params(self) -> DetectParams:
+        return DetectParams(formats=self.formats, min_confidence=self.min_confidence,
+                            max_pixels=PICTURE_MAX_PIXELS)
+
+
+QUERY_KEYS = ("formats", "min_confidence", "url")
+
+
+def parse_query(query_string: str) -> RecognizeQuery:
+    """Validate `formats=`, `min_confidence=` and `url=`; 400 for anything else."""
+    try:
+        pairs = urllib.parse.parse_qsl(
+            query_string, keep_blank_values=True, strict_parsing=False, max_num_fields=16
+        )
+    except ValueError as e:
+        raise ApiError(400, f"invalid query string: {e}") from None
+    seen: dict[str, str] = {}
+    for key, value in pairs:
+        if key not in QUERY_KEYS:
+            raise ApiError(
+                400, f"unknown query parameter {key!r}; expected one of {', '.join(QUERY_KEYS)}"
+            )
+        if key in seen:
+            raise ApiError(400, f"query parameter {key!r} given twice")
+        seen[key] = value
+    given: dict[str, Any] = {}  # the rest keep RecognizeQuery's defaults
+    if "formats" in seen:
+        names = tuple(dict.fromkeys(f.strip() for f in seen["formats"].split(",") if f.strip()))
+        if not names:
+            raise ApiError(400, "formats= is empty; give a comma-separated list of plate formats")
+        known = known_formats()
+        unknown = [f for f in names if f not in known]
+        if unknown:
+            raise ApiError(
+                400, f"unknown plate format {unknown[0]!r}; known formats: {', '.join(known)}"
+            )
+        given["formats"] = names
+    if "min_confidence" in seen:
+        try:
+            min_conf = float(seen["min_confidence"])
+        except ValueError:
+            min_conf = math.nan
+        if not 0.0 <= min_conf <= 1.0:  # also refuses NaN
+            raise ApiError(400, "min_confidence= must be a number from 0 to 1")
+        given["min_confidence"] = min_conf
+    if "url" in seen:
+        if not seen["url"].strip():
+            raise ApiError(400, "url= is empty; give the picture's http(s) URL, or leave it out")
+        given["url"] = seen["url"]
+    return RecognizeQuery(**given)
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def check_content_type(content_type: str | None) -> str:
+    """The media type of a request body, or 415 when it is not one the API takes."""
+    mtype = media_type(content_type)
+    if not mtype:
+        raise ApiError(
+            415,
+            "missing Content-Type; send image/jpeg, image/png, image/webp, or multipart/form-data "
+            f"with the picture in the field {MULTIPART_FIELD!r}",
+        )
+    if mtype == MULTIPART or mtype in BODY_CONTENT_TYPES:
+        return mtype
+    raise ApiError(
+        415,
+        f"unsupported Content-Type {mtype!r}; send image/jpeg, image/png, image/webp, "
+        f"or multipart/form-data with the field {MULTIPART_FIELD!r}",
+    )
+
+
+_BOUNDARY_RE = re.compile(r"""boundary=(?:"([^"]{1,200})"|([^;\s]{1,200}))""", re.IGNORECASE)
+
+
+def extract_multipart_image(body: bytes, content_type: str) -> bytes:
+    """The bytes of the form field `image` of a multipart/form-data body."""
+    m = _BOUNDARY_RE.search(content_type or "")
+    if not m:
+        raise ApiError(400, "multipart/form-data without a boundary")
+    delimiter = b"--" + (m.group(1) or m.group(2)).encode("latin-1", "replace")
+    chunks = body.split(delimiter)
+    if len(chunks) < 3:
+        raise ApiError(400, "malformed multipart body: no parts")
+    header_parser = BytesHeaderParser(policy=HTTP_POLICY)
+    # chunks[0] is the preamble; the last chunk starts with "--" (the close delimiter).
+    for part in chunks[1:]:
+        if part.startswith(b"--"):
+            break
+        if part.startswith(b"\r\n"):
+            part = part[2:]
+        elif part.startswith(b"\n"):
+            part = part[1:]
+        # The headers end at the first blank line (CRLF or, from lax clients, bare LF).
+        ends = [(i, n) for i, n in ((part.find(b"\r\n\r\n"), 4), (part.find(b"\n\n"), 2)) if i >= 0]
+        sep, sep_len = min(ends) if ends else (-1, 0)
+        if sep < 0:
+            raise ApiError(400, "malformed multipart body: a part has no header end")
+        try:
+            headers = header_parser.parsebytes(part[:sep] + b"\r\n\r\n")
+            name = headers.get_param("name", header="content-disposition")
+        except Exception:  # noqa: BLE001 - any header garbage is the client's error
+            raise ApiError(400, "malformed multipart body: unreadable part headers") from None
+        if name != MULTIPART_FIELD:
+            continue
+        data = part[sep + sep_len :]
+        if data.endswith(b"\r\n"):
+            data = data[:-2]
+        elif data.endswith(b"\n"):
+            data = data[:-1]
+        return data
+    raise ApiError(400, f"the multipart form has no field {MULTIPART_FIELD!r}")
+
+
