@@ -14,11 +14,11 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from anprd import __version__, bench, check_config, daemon, detect_cli, evaluate
+from anprd import __version__, bench, check_config, detect_cli, evaluate, run_cli
 from anprd.config import ConfigError, redact_text
 
 # Subcommand modules, in the order `anprd --help` lists them.
-COMMANDS: list[ModuleType] = [daemon, detect_cli, evaluate, bench, check_config]
+COMMANDS: list[ModuleType] = [run_cli, detect_cli, evaluate, bench, check_config]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 

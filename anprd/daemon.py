@@ -22,79 +22,31 @@ which makes `anprd run` usable as a one-off on recorded video; `--once` forces t
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from anprd import __version__
-from anprd.config import CameraConfig, Config, ConfigError, ModelConfig, load_config, redact_text
+from anprd.config import CameraConfig, Config, ConfigError, load_config, redact_text
 from anprd.events import EventSink, iso_utc
 from anprd.metrics import CameraMetrics, Metrics
-from anprd.reads import DetectParams, PlateRead
-from anprd.sources import CameraSource, Frame, SourceSpec, SourceState
-from anprd.tracker import DecodeFn, PlateEvent, Tracker, TrackerParams
+from anprd.reads import DetectParams
+from anprd.runtime import DetectorLike, DetectorLoader, load_detector, source_spec, tracker_params
+from anprd.sources import CameraSource, Frame, SourceState
+from anprd.tracker import DecodeFn, PlateEvent, Tracker
 
 log = logging.getLogger("anprd.daemon")
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
 DRAIN_TIMEOUT_S = 5.0  # how long SIGTERM waits for the detector's batch in progress
-
-
-class DetectorLike(Protocol):
-    backend: str
-    device: str
-
-    def detect(
-        self, images: Sequence[np.ndarray], params: Sequence[DetectParams]
-    ) -> list[list[PlateRead]]: ...
-
-
-DetectorLoader = Callable[[ModelConfig], DetectorLike]
-
-
-def load_detector(model: ModelConfig) -> DetectorLike:
-    """The real detector (imports TensorFlow/JAX: slow, so only here)."""
-    from anprd.detector import Detector
-
-    return Detector.load(Path(model.weights), backend=model.backend, device=model.device,
-                         reader_weights=model.readers)
-
-
-# ------------------------------------------------------------------------- config maps
-
-
-def source_spec(cam: CameraConfig, once: bool = False) -> SourceSpec:
-    return SourceSpec(
-        name=cam.name,
-        url=cam.url,
-        sample_fps=cam.sample_fps,
-        loop=cam.loop and not once,
-        realtime=cam.realtime,
-        open_timeout_s=cam.open_timeout_s,
-        stall_timeout_s=cam.stall_timeout_s,
-        backoff_max_s=cam.reconnect_max_s,
-    )
-
-
-def tracker_params(cam: CameraConfig) -> TrackerParams:
-    return TrackerParams(
-        formats=tuple(cam.formats),
-        min_reads=cam.dedup.min_reads,
-        track_timeout_s=cam.dedup.track_timeout_s,
-        cooldown_s=cam.dedup.cooldown_s,
-        min_confidence=cam.min_confidence,
-    )
 
 
 @dataclass(eq=False)
@@ -469,56 +421,3 @@ class Daemon:
         signal.signal(signal.SIGTERM, on_stop)
         signal.signal(signal.SIGINT, on_stop)
         signal.signal(signal.SIGHUP, on_hup)
-
-
-# ------------------------------------------------------------------------------- CLI
-
-
-class JournalFormatter(logging.Formatter):
-    """Under systemd: no time stamp (journald adds one) and a `<N>` syslog priority
-    prefix, so that `journalctl -p warning -u anprd` finds warnings and errors."""
-
-    PRIORITIES = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4),
-                  (logging.INFO, 6))
-
-    def format(self, record: logging.LogRecord) -> str:
-        prio = next((p for level, p in self.PRIORITIES if record.levelno >= level), 7)
-        return f"<{prio}>" + super().format(record).replace("\n", "\n" + f"<{prio}>")
-
-
-def setup_logging(level: str = "INFO") -> None:
-    """One line per message on stderr; journald-friendly when run by systemd."""
-    handler = logging.StreamHandler(sys.stderr)
-    if os.environ.get("JOURNAL_STREAM"):
-        handler.setFormatter(JournalFormatter("%(levelname)s %(name)s: %(message)s"))
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subparsers.add_parser(
-        "run",
-        help="run the daemon: watch the cameras, emit plate events, serve metrics",
-        description="Watch the config's cameras, write one event per passing vehicle to "
-        "events.path (and the log), serve /metrics, /healthz, /readyz and the recognition "
-        "API on http.listen. SIGTERM stops cleanly, SIGHUP reloads the config. Exits by "
-        "itself when every camera is a file played once and all have ended.",
-    )
-    p.add_argument("--config", required=True, type=Path, metavar="FILE", help="YAML config")
-    p.add_argument(
-        "--once", action="store_true",
-        help="play video files once (ignore their 'loop') and exit when all have ended",
-    )
-    p.add_argument(
-        "--log-level", default=os.environ.get("ANPRD_LOG_LEVEL", "INFO"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper,
-    )
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, detector_loader: DetectorLoader = load_detector) -> int:
-    setup_logging(args.log_level)
-    config = load_config(args.config)  # ConfigError: the CLI prints every problem, exit 2
-    daemon = Daemon(args.config, config, detector_loader, once=args.once)
-    return daemon.run()

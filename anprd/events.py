@@ -7,7 +7,7 @@ end of the file, never a lost emitted event; `EventSink.open()` (and `repair_tai
 cuts such a partial line off, so that the file holds only whole lines; a write that
 fails part way (a full disk) is cut back at once, before the next event. The same event
 goes to the log as one line (journald-friendly: no timestamps of our own when running
-under systemd; see anprd.daemon's logging set-up).
+under systemd; see anprd.logs).
 
 Snapshots (when `events.snapshots` is a folder): `<folder>/<camera>/<YYYY-MM-DD>/<id>.jpg`
 (the frame, the plate boxed) and `<id>-crop.jpg` (the plate), written before the event

@@ -35,7 +35,9 @@ sys.path.insert(0, str(REPO))
 from api_bench import percentile  # noqa: E402 (this folder, on the path as a script's)
 
 from anprd.config import ModelConfig, load_config, parse_config  # noqa: E402
-from anprd.daemon import Daemon, load_detector, setup_logging  # noqa: E402
+from anprd.daemon import Daemon  # noqa: E402
+from anprd.logs import setup_logging  # noqa: E402
+from anprd.runtime import load_detector  # noqa: E402
 
 
 def default_video() -> Path:
