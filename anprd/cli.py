@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from anprd import __version__, bench, check_config, detect_cli, evaluate, run_cli
-from anprd.config import ConfigError, redact_text
+from anprd.config import ConfigError
+from anprd.redact import redact_text
 
 # Subcommand modules, in the order `anprd --help` lists them.
 COMMANDS: list[ModuleType] = [run_cli, detect_cli, evaluate, bench, check_config]

@@ -9,19 +9,19 @@ camera URLs that are file paths) are resolved from the config file's folder, so 
 same file means the same thing whatever the working directory (systemd runs from ``/``).
 
 Camera URLs may hold passwords (``rtsp://user:secret@host/...``): nothing here prints
-one. Use `redact_url` / `redact_text` before logging anything that may contain a URL.
+one. Use `anprd.redact` before logging anything that may contain a URL. The wording of
+problems and the YAML line map are `anprd.config_problems`; ROI geometry is
+`anprd.polygons`.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -37,8 +37,20 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from anprd.config_problems import (
+    ConfigError,
+    Loc,
+    Problem,
+    _did_you_mean,
+    _message,
+    _show,
+    _Yaml,
+    format_path,
+)
 from anprd.formats import FORMATS
+from anprd.polygons import _polygon_area, _self_intersection
 from anprd.reads import DetectParams
+from anprd.redact import _SCHEME_RE, redact_text, redact_url
 
 # Plate formats the config accepts: those the decoder knows.
 KNOWN_FORMATS: tuple[str, ...] = tuple(FORMATS)
@@ -68,54 +80,12 @@ NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
 CAMERA_NAME_RE = re.compile(r"[a-z0-9_-]+")
 
 
-# --------------------------------------------------------------------------- redaction
-
-_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)$", re.DOTALL)
-# To the next whitespace: a password may hold quotes or brackets; over-redacting is safe.
-# With a user and password, to the last "@" on the line first: a password may hold spaces.
-_URL_IN_TEXT_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^\s:/@]*:[^\n]*@)?\S+")
-_SECRET_QUERY_RE = re.compile(
-    r"(?i)([?&;](?:password|passwd|pass|pwd|token|access_token|key|apikey|api_key|secret"
-    r"|auth|sig|signature)=)[^&#\s]*"
-)
-
-
-def redact_url(url: str) -> str:
-    """`url` with its password (and secret-looking query values) replaced by ``***``.
-
-    Passwords with a raw ``@`` or ``/`` in them are common on cameras, so the user part
-    runs to the *last* ``@``; a URL whose path holds an ``@`` is over-redacted, which is
-    the safe side.
-    """
-    m = _SCHEME_RE.match(url)
-    if not m:
-        return url
-    scheme, rest = m.groups()
-    at = rest.rfind("@")
-    if at >= 0:
-        user, sep, _password = rest[:at].partition(":")
-        if sep:
-            rest = f"{user}:***@{rest[at + 1:]}"
-    rest = _SECRET_QUERY_RE.sub(r"\1***", rest)
-    return f"{scheme}://{rest}"
-
-
-def redact_text(text: str) -> str:
-    """`text` with every URL in it passed through `redact_url`."""
-    return _URL_IN_TEXT_RE.sub(lambda m: redact_url(m.group(0)), text)
-
-
 # --------------------------------------------------------------------------- helpers
 
 
 def _fail(kind: str, message: str) -> PydanticCustomError:
     # The message goes through a "{message}" template so braces in it are harmless.
     return PydanticCustomError(kind, "{message}", {"message": message})
-
-
-def _did_you_mean(word: str, candidates: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _base_dir(info: ValidationInfo) -> Path | None:
@@ -434,261 +404,6 @@ class Config(BaseModel):
         raise KeyError(name)
 
 
-# --------------------------------------------------------------------------- polygons
-
-
-def _polygon_area(pts: tuple[Point, ...]) -> float:
-    n = len(pts)
-    return abs(sum(pts[i][0] * pts[(i + 1) % n][1] - pts[(i + 1) % n][0] * pts[i][1]
-                   for i in range(n))) / 2
-
-
-def _orient(a: Point, b: Point, c: Point) -> int:
-    v = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-    return (v > 0) - (v < 0)
-
-
-def _on_segment(a: Point, b: Point, p: Point) -> bool:
-    return min(a[0], b[0]) <= p[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= p[1] <= max(
-        a[1], b[1]
-    )
-
-
-def _segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
-    o1, o2, o3, o4 = _orient(a, b, c), _orient(a, b, d), _orient(c, d, a), _orient(c, d, b)
-    if o1 != o2 and o3 != o4:
-        return True
-    return (
-        (o1 == 0 and _on_segment(a, b, c))
-        or (o2 == 0 and _on_segment(a, b, d))
-        or (o3 == 0 and _on_segment(c, d, a))
-        or (o4 == 0 and _on_segment(c, d, b))
-    )
-
-
-def _self_intersection(pts: tuple[Point, ...]) -> tuple[int, int] | None:
-    """The first pair of non-adjacent edges (by start index) that touch, if any."""
-    n = len(pts)
-    for i in range(n):
-        for j in range(i + 1, n):
-            if j == i + 1 or (i == 0 and j == n - 1):
-                continue  # adjacent edges share a point by construction
-            if _segments_cross(pts[i], pts[(i + 1) % n], pts[j], pts[(j + 1) % n]):
-                return i, j
-    return None
-
-
-# --------------------------------------------------------------------------- problems
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a config file."""
-
-    file: str
-    path: str  # e.g. "cameras[1].sample_fps"; "" for the file as a whole
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
-
-
-class ConfigError(Exception):
-    """A config file that cannot be used; `problems` lists everything wrong with it."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-Loc = tuple[str | int, ...]
-
-
-def format_path(loc: Loc) -> str:
-    """``("cameras", 1, "roi", 0)`` -> ``cameras[1].roi[0]``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if v is None:
-        return "null"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, int | float):
-        return str(v)
-    if isinstance(v, str):
-        s = redact_text(v)
-        return repr(s if len(s) <= 60 else s[:57] + "...")
-    if isinstance(v, list | tuple):
-        return "a list"
-    if isinstance(v, dict):
-        return "a mapping"
-    return f"a {type(v).__name__}"
-
-
-_SECRET_KEYS = {"token"}  # values never shown in messages
-
-_SHAPE_HINTS = {
-    "roi": "each point is [x, y] in pixels",
-    "plate_width_px": "expected [smallest, largest] in pixels",
-}
-
-
-def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
-    """The model class whose keys live at `loc` (list indices are skipped)."""
-    cls: type[BaseModel] | None = root
-    for part in loc:
-        if isinstance(part, int) or cls is None:
-            continue
-        field = cls.model_fields.get(part)
-        cls = _find_model(field.annotation) if field else None
-    return cls
-
-
-def _find_model(tp: Any) -> type[BaseModel] | None:
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return tp
-    for arg in get_args(tp):
-        found = _find_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _allowed_keys(root: type[BaseModel], parent: Loc) -> list[str]:
-    cls = _model_at(root, parent)
-    keys = list(cls.model_fields) if cls else []
-    if cls is Config:
-        keys.insert(-1, "defaults")
-    return keys
-
-
-def _message(err: Mapping[str, Any], root: type[BaseModel]) -> str:
-    """An operator's wording of one pydantic error."""
-    kind, loc, ctx = err["type"], tuple(err["loc"]), err.get("ctx") or {}
-    field = next((p for p in reversed(loc) if isinstance(p, str)), "")
-    got = _show(err.get("input"))
-    if field in _SECRET_KEYS:
-        got = "a value that is not shown (secret)"
-    hint = f" ({_SHAPE_HINTS[field]})" if field in _SHAPE_HINTS else ""
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        allowed = _allowed_keys(root, loc[:-1])
-        suggestion = _did_you_mean(key, allowed)
-        if suggestion:
-            return f"unknown key '{key}'{suggestion}"
-        return f"unknown key '{key}' (known keys here: {', '.join(allowed)})"
-    if kind == "missing":
-        if loc and isinstance(loc[-1], int):
-            return f"missing item: the list is too short{hint}"
-        if loc == ("cameras",):
-            return "required key is missing (write `cameras: []` to run the web service alone)"
-        return "required key is missing"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        if "roi" in loc:
-            return f"expected a number of pixels, got {got}{hint}"
-        return f"expected a whole number, got {got}"
-    if kind == "finite_number":
-        return f"expected a finite number of seconds, got {got}"
-    if kind in ("float_type", "float_parsing"):
-        return f"expected a number, got {got}"
-    if kind in ("bool_type", "bool_parsing"):
-        return f"expected true or false, got {got}"
-    if kind in ("string_type", "path_type"):
-        return f"expected text, got {got}"
-    if kind in ("tuple_type", "list_type", "iterable_type"):
-        return f"expected a list, got {got}{hint}"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping of keys, got {got}"
-    if kind == "greater_than":
-        return f"must be greater than {_show(ctx.get('gt'))}, got {got}"
-    if kind == "greater_than_equal":
-        return f"must be at least {_show(ctx.get('ge'))}, got {got}"
-    if kind == "less_than":
-        return f"must be less than {_show(ctx.get('lt'))}, got {got}"
-    if kind == "less_than_equal":
-        return f"must be at most {_show(ctx.get('le'))}, got {got}"
-    if kind == "too_short":
-        if ctx.get("actual_length") == 0:
-            return "must not be empty"
-        return f"too few items: at least {ctx.get('min_length')}, got {ctx.get('actual_length')}"
-    if kind == "too_long":
-        return (
-            f"too many items: at most {ctx.get('max_length')}, got "
-            f"{ctx.get('actual_length')}{hint}"
-        )
-    if kind == "literal_error":
-        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        suggestion = _did_you_mean(str(err.get("input")), choices) if choices else ""
-        return f"must be one of {', '.join(choices)}, got {got}{suggestion}"
-    return str(err["msg"])
-
-
-# --------------------------------------------------------------------------- YAML
-
-
-class _Yaml:
-    """A YAML document with the line of every key path and the keys given twice."""
-
-    def __init__(self, text: str):
-        self.lines: dict[Loc, int] = {}
-        self.duplicates: list[tuple[Loc, int, int]] = []  # path, line, first line
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is not None:
-                self._walk(node)  # before construction, which flattens merge keys (<<) in place
-            self.data: Any = None if node is None else loader.construct_document(node)
-        finally:
-            loader.dispose()
-
-    def _walk(self, root: yaml.Node) -> None:
-        """Visits each node once, in document order and without recursion: nodes shared
-        by aliases (an alias bomb, a recursive alias) are not walked again."""
-        visited: set[int] = set()
-        todo: list[tuple[yaml.Node, Loc]] = [(root, ())]
-        while todo:
-            node, path = todo.pop()
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            self.lines.setdefault(path, node.start_mark.line + 1)
-            children: list[tuple[yaml.Node, Loc]] = []
-            if isinstance(node, yaml.MappingNode):
-                seen: dict[str, int] = {}
-                for key_node, value_node in node.value:
-                    # Keys merged in by `<<` may be overridden: they are not duplicates.
-                    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
-                        continue
-                    key, line = key_node.value, key_node.start_mark.line + 1
-                    if key in seen:
-                        self.duplicates.append((path + (key,), line, seen[key]))
-                    seen[key] = line
-                    self.lines[path + (key,)] = line
-                    children.append((value_node, path + (key,)))
-            elif isinstance(node, yaml.SequenceNode):
-                children = [(item, path + (i,)) for i, item in enumerate(node.value)]
-            todo += reversed(children)
-
-    def line(self, loc: Loc) -> int | None:
-        """The line of `loc`, else of its nearest parent (not the document's first line)."""
-        while loc:
-            if loc in self.lines:
-                return self.lines[loc]
-            loc = loc[:-1]
-        return None
-
-
 # --------------------------------------------------------------------------- loading
 
 _SECTIONS = ("model", "http", "events", "api", "defaults")
@@ -888,3 +603,4 @@ def _check_weights(
             add(loc, f"is a folder, not a weights file: {path}", line)
         elif not path.is_file():
             add(loc, f"weights file not found: {path} {hint}", line)
+

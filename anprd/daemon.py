@@ -35,10 +35,11 @@ from typing import Any
 import numpy as np
 
 from anprd import __version__
-from anprd.config import CameraConfig, Config, ConfigError, load_config, redact_text
+from anprd.config import CameraConfig, Config, ConfigError, load_config
 from anprd.events import EventSink, iso_utc
 from anprd.metrics import CameraMetrics, Metrics
 from anprd.reads import DetectParams
+from anprd.redact import redact_text
 from anprd.runtime import DetectorLike, DetectorLoader, load_detector, source_spec, tracker_params
 from anprd.sources import CameraSource, Frame, SourceState
 from anprd.tracker import DecodeFn, PlateEvent, Tracker

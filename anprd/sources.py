@@ -29,7 +29,7 @@ from typing import Protocol
 import av
 import numpy as np
 
-from anprd.config import redact_text as redact
+from anprd.redact import redact_text as redact
 
 log = logging.getLogger("anprd.sources")
 

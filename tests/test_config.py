@@ -26,10 +26,9 @@ from anprd.config import (
     Problem,
     load_config,
     parse_config,
-    redact_text,
-    redact_url,
 )
 from anprd.reads import DetectParams
+from anprd.redact import redact_text, redact_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "s3cr3t-Pw"
@@ -499,7 +498,7 @@ def test_merge_keys_may_be_overridden(tmp_path: Path) -> None:
 def test_alias_bomb_is_walked_once(tmp_path: Path) -> None:
     """9**7 paths through shared nodes (13 s when each path was walked, hours at 9
     levels): each node is walked, and given a line, once."""
-    from anprd.config import _Yaml
+    from anprd.config_problems import _Yaml
 
     lines = ["cameras: []", "a0: &a0 [x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 8)]
