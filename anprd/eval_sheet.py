@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from .eval_report import Miss
+from .pictures import PictureError
 
 TILE_W, TILE_H = 256, 112  # the picture's part of a tile
 CAPTION_H = 36
@@ -64,7 +65,7 @@ def write_sheet(path: Path, folder: Path, misses: list[Miss], read_image) -> int
     for m in misses[:MAX_TILES]:
         try:
             img = read_image(folder / m.file)
-        except Exception:  # a picture that could not be read was reported already
+        except PictureError:  # a picture that could not be read was reported already
             img = np.full((TILE_H, TILE_W), 64, np.uint8)
         tiles.append(tile(img, m))
     if not tiles:

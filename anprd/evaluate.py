@@ -157,8 +157,9 @@ def misread_as(missed: list[str], reads: list) -> dict[str, object]:
     """Each missed plate's reading, among `reads` (the readings that are no label's
     plate): one to one, nearest pairs first, and only a reading with at most half the
     plate's characters wrong, so that another car's plate is not called a misread."""
-    pairs = sorted((_distance(r.plate, p), i, j) for i, p in enumerate(missed)
-                   for j, r in enumerate(reads) if _distance(r.plate, p) <= len(p) // 2)
+    near = ((_distance(r.plate, p), i, j) for i, p in enumerate(missed)
+            for j, r in enumerate(reads))
+    pairs = sorted(t for t in near if t[0] <= len(missed[t[1]]) // 2)
     out: dict[str, object] = {}
     used: set[int] = set()
     for _, i, j in pairs:

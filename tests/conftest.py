@@ -25,3 +25,13 @@ def shared_dir() -> Path:
 
 WEIGHTS = REPO_ROOT / "weights" / "anprd.keras"
 needs_weights = pytest.mark.skipif(not WEIGHTS.is_file(), reason="weights/anprd.keras not built")
+
+
+def trainer_scenes(out: Path, *args: str) -> None:
+    """`python -m trainer scenes ARGS --out OUT`, which must succeed (pictures drawn for
+    `anprd eval`)."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "trainer", "scenes", *args, "--out", str(out)],
+                   check=True, cwd=REPO_ROOT, capture_output=True)

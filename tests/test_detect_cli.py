@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import REPO_ROOT, WEIGHTS, needs_weights, shared_dir
+from tests.conftest import REPO_ROOT, WEIGHTS, needs_weights, shared_dir, trainer_scenes
 
 SCENES = shared_dir() / "realdata" / "scenes"
 REAL_VIDEO = shared_dir() / "realdata" / "video" / "tv_news_mercosur.mp4"
@@ -304,9 +304,7 @@ def test_a_close_up_plate_is_not_read_again_from_its_own_lettering(tmp_path):
     # full-size levels see parts of their characters as small plates. With no confidence
     # floor, where those are read most often, no reading may lie inside a plate read at
     # least twice as wide, and the plates themselves are still read.
-    subprocess.run([sys.executable, "-m", "trainer", "scenes", "--close-ups", "--count", "6",
-                    "--seed", "21", "--out", str(tmp_path)],
-                   check=True, cwd=REPO_ROOT, capture_output=True)
+    trainer_scenes(tmp_path, "--close-ups", "--count", "6", "--seed", "21")
     with (tmp_path / "labels.csv").open() as fh:
         labels = {row["file"]: row["plate"] for row in csv.DictReader(fh)}
     r = run("detect", *sorted(tmp_path.glob("scene_*.jpg")), "--json", "--min-confidence", "0")
@@ -329,9 +327,7 @@ def test_a_close_up_plate_is_not_read_again_from_its_own_lettering(tmp_path):
 @needs_weights
 def test_eval_splits_misses_by_plate_width_tables_the_confusions_and_draws_a_sheet(tmp_path):
     out = tmp_path / "closeups"
-    subprocess.run([sys.executable, "-m", "trainer", "scenes", "--close-ups", "--count", "3",
-                    "--seed", "3", "--out", str(out)], check=True, cwd=REPO_ROOT,
-                   capture_output=True)
+    trainer_scenes(out, "--close-ups", "--count", "3", "--seed", "3")
     rows = list(csv.DictReader((out / "labels.csv").open(newline="")))
     assert all(0.55 <= float(r["width"]) <= 0.95 for r in rows)
     for r in rows:  # all in the widest bin, to check the split exactly

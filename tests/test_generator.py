@@ -14,7 +14,7 @@ import pytest
 
 from anprd.reads import ALPHABET, BLANK
 from anprd.window import COLUMN_W, MAX_W_FRAC, N_COLUMNS, WINDOW_H, WINDOW_W, plate_present
-from tests.conftest import REPO_ROOT, needs_weights
+from tests.conftest import REPO_ROOT, needs_weights, trainer_scenes
 from trainer.fonts import PLATE_CHARS, FontError, find_font_files
 from trainer.generate import ChunkMaker, Sources, encode_columns, encode_where, file_name
 
@@ -326,8 +326,7 @@ def test_data_workers_stop_when_training_is_killed():
 @needs_weights
 def test_synthetic_scenes_are_labelled_for_anprd_eval_and_read(tmp_path):
     out = tmp_path / "scenes"
-    subprocess.run([sys.executable, "-m", "trainer", "scenes", "--count", "8", "--seed", "3",
-                    "--out", str(out)], check=True, cwd=REPO_ROOT, capture_output=True)
+    trainer_scenes(out, "--count", "8", "--seed", "3")
     with (out / "labels.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["file"] for r in rows} == {f"scene_{i:05d}.jpg" for i in range(8)}
@@ -346,9 +345,7 @@ def test_small_synthetic_scenes_are_read_once_the_detector_enlarges_them(tmp_pat
     # The same scenes shrunk to 320 x 180: plates of 23 to 80 px, mostly under the window's
     # smallest present width until the detector enlarges small pictures.
     out = tmp_path / "small"
-    subprocess.run([sys.executable, "-m", "trainer", "scenes", "--count", "8", "--seed", "3",
-                    "--size", "320x180", "--out", str(out)],
-                   check=True, cwd=REPO_ROOT, capture_output=True)
+    trainer_scenes(out, "--count", "8", "--seed", "3", "--size", "320x180")
     assert cv2.imread(str(out / "scene_00000.jpg")).shape == (180, 320, 3)
     r = subprocess.run([sys.executable, "-m", "anprd", "eval", str(out)],
                        cwd=REPO_ROOT, capture_output=True, text=True, check=True)
@@ -359,9 +356,7 @@ def test_small_synthetic_scenes_are_read_once_the_detector_enlarges_them(tmp_pat
 @needs_weights
 def test_synthetic_crops_are_labelled_for_anprd_eval_crops_and_read(tmp_path):
     out = tmp_path / "crops"
-    subprocess.run([sys.executable, "-m", "trainer", "scenes", "--crops", "--count", "20",
-                    "--seed", "3", "--out", str(out)], check=True, cwd=REPO_ROOT,
-                   capture_output=True)
+    trainer_scenes(out, "--crops", "--count", "20", "--seed", "3")
     with (out / "labels.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["file"] for r in rows] == [f"crop_{i:05d}.png" for i in range(20)]

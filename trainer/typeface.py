@@ -55,8 +55,7 @@ def build(path: Path, style: Lettering = STYLES[0]) -> Path:
     names = {ch: (ch if ch.isalpha() else f"digit{ch}") for ch in PLATE_CHARS}
     order = [".notdef", "space", *names.values()]
     glyphs, metrics, top = {}, {}, CAP
-    empty = TTGlyphPen(None).glyph()
-    glyphs[".notdef"], glyphs["space"] = empty, TTGlyphPen(None).glyph()
+    glyphs[".notdef"], glyphs["space"] = TTGlyphPen(None).glyph(), TTGlyphPen(None).glyph()
     metrics[".notdef"] = metrics["space"] = (round(CAP * style.width * 0.6), 0)
     for ch, name in names.items():
         pen = TTGlyphPen(None)
