@@ -19,41 +19,43 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from anprd.config_problems import (
     ConfigError,
     Loc,
     Problem,
-    _did_you_mean,
     _message,
     _show,
     _Yaml,
     format_path,
 )
-from anprd.formats import FORMATS
+from anprd.config_types import (
+    FROZEN,
+    KNOWN_FORMATS,
+    FormatName,
+    Point,
+    PosInt,
+    fail,
+    one_or_list,
+    resolve_path,
+)
 from anprd.polygons import _polygon_area, _self_intersection
 from anprd.reads import DetectParams
 from anprd.redact import _SCHEME_RE, redact_text, redact_url
-
-# Plate formats the config accepts: those the decoder knows.
-KNOWN_FORMATS: tuple[str, ...] = tuple(FORMATS)
 
 # Readings less probable than this make no event (and are not listed by `detect`).
 DEFAULT_MIN_CONFIDENCE = 0.6
@@ -80,84 +82,30 @@ NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https")
 CAMERA_NAME_RE = re.compile(r"[a-z0-9_-]+")
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _fail(kind: str, message: str) -> PydanticCustomError:
-    # The message goes through a "{message}" template so braces in it are harmless.
-    return PydanticCustomError(kind, "{message}", {"message": message})
-
-
-def _base_dir(info: ValidationInfo) -> Path | None:
-    ctx = info.context
-    if isinstance(ctx, Mapping) and ctx.get("base_dir") is not None:
-        return Path(ctx["base_dir"])
-    return None
-
-
-def _resolve(path: Path, info: ValidationInfo) -> Path:
-    path = path.expanduser()
-    base = _base_dir(info)
-    if base is not None and not path.is_absolute():
-        path = base / path
-    return Path(os.path.normpath(path))
-
-
-def _round_number(v: Any) -> Any:
-    # Pixel coordinates may be written as floats; store whole pixels.
-    if isinstance(v, float) and math.isfinite(v):
-        return round(v)
-    return v
-
-
-def _one_or_list(v: Any) -> Any:
-    """A single path where a list of them is expected is a list of one."""
-    return [v] if isinstance(v, str | Path) else v
-
-
-def _check_format(name: str) -> str:
-    known = KNOWN_FORMATS
-    if name not in known:
-        raise _fail(
-            "unknown_format",
-            f"unknown plate format '{name}'{_did_you_mean(name, known)}; "
-            f"known formats: {', '.join(known)}",
-        )
-    return name
-
-
-Coord = Annotated[int, BeforeValidator(_round_number), Field(strict=True, ge=0)]
-Point = tuple[Coord, Coord]
-PosInt = Annotated[int, Field(strict=True, gt=0)]
-FormatName = Annotated[str, Field(strict=True), AfterValidator(_check_format)]
-
-_FROZEN = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-
 # --------------------------------------------------------------------------- sections
 
 
 class ModelConfig(BaseModel):
     """The recognizer network and where it runs."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
 
     weights: Path = DEFAULT_WEIGHTS
     # Weights files (one, or a list) whose readers read the candidates that `weights`
     # finds (its presence pass), their readings averaged; none given: `readers_for`.
-    reader_weights: Annotated[tuple[Path, ...], BeforeValidator(_one_or_list)] = ()
+    reader_weights: Annotated[tuple[Path, ...], BeforeValidator(one_or_list)] = ()
     backend: Literal["tensorflow", "jax"] = "tensorflow"
     device: Literal["auto", "cpu", "gpu"] = "auto"
 
     @field_validator("weights")
     @classmethod
     def _resolve_weights(cls, v: Path, info: ValidationInfo) -> Path:
-        return _resolve(v, info)
+        return resolve_path(v, info)
 
     @field_validator("reader_weights")
     @classmethod
     def _resolve_readers(cls, v: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
-        return tuple(_resolve(p, info) for p in v)
+        return tuple(resolve_path(p, info) for p in v)
 
     @property
     def readers(self) -> tuple[Path, ...]:
@@ -170,7 +118,7 @@ _LISTEN_RE = re.compile(r"(?:\[(?P<ip6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]\s]*)):
 class HttpConfig(BaseModel):
     """The HTTP endpoint: metrics, health checks and the recognition API."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
 
     listen: Annotated[str, Field(strict=True)] = "127.0.0.1:9108"
 
@@ -179,7 +127,7 @@ class HttpConfig(BaseModel):
     def _check_listen(cls, v: str) -> str:
         m = _LISTEN_RE.fullmatch(v.strip())
         if not m or int(m["port"]) > 65535:
-            raise _fail(
+            raise fail(
                 "listen",
                 f"expected host:port, e.g. 127.0.0.1:9108 or [::1]:9108 (port 0-65535), "
                 f"got {v!r}",
@@ -203,7 +151,7 @@ class HttpConfig(BaseModel):
 class EventsConfig(BaseModel):
     """Where plate events go."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
 
     path: Path = Path("/var/lib/anprd/events.jsonl")
     snapshots: Path | None = None
@@ -211,13 +159,13 @@ class EventsConfig(BaseModel):
     @field_validator("path", "snapshots")
     @classmethod
     def _resolve_paths(cls, v: Path | None, info: ValidationInfo) -> Path | None:
-        return None if v is None else _resolve(v, info)
+        return None if v is None else resolve_path(v, info)
 
 
 class ApiConfig(BaseModel):
     """Limits and access of the recognition web service (``POST /v1/recognize``)."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
 
     enabled: Annotated[bool, Field(strict=True)] = True
     max_body_bytes: PosInt = 10_000_000
@@ -231,7 +179,7 @@ class ApiConfig(BaseModel):
     @classmethod
     def _check_token(cls, v: str | None) -> str | None:
         if v is not None and not v.strip():
-            raise _fail("token", "must not be empty; leave it out (or null) for no token")
+            raise fail("token", "must not be empty; leave it out (or null) for no token")
         return v
 
     @field_validator("fetch_allowed_hosts")
@@ -239,7 +187,7 @@ class ApiConfig(BaseModel):
     def _check_hosts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for host in v:
             if not host or "/" in host or any(c.isspace() for c in host):
-                raise _fail(
+                raise fail(
                     "host",
                     f"each entry must be a host name like images.example.com, not a URL "
                     f"or a path: {redact_text(host)!r}",
@@ -250,7 +198,7 @@ class ApiConfig(BaseModel):
 class DedupConfig(BaseModel):
     """How reads of one vehicle across frames become one event."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
 
     min_reads: PosInt = 2
     track_timeout_s: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = 2.0
@@ -260,7 +208,7 @@ class DedupConfig(BaseModel):
 class CameraConfig(BaseModel):
     """One camera (or video file). Its `url` may hold a password: see `safe_url`."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
 
     name: Annotated[str, Field(strict=True)]
     url: Annotated[str, Field(strict=True)]
@@ -283,7 +231,7 @@ class CameraConfig(BaseModel):
         if not CAMERA_NAME_RE.fullmatch(v):
             slug = re.sub(r"[^a-z0-9_-]+", "-", v.lower()).strip("-")
             hint = f", e.g. '{slug}'" if slug else ""
-            raise _fail(
+            raise fail(
                 "camera_name",
                 f"must use only lowercase letters, digits, '-' and '_'{hint} (got {v!r})",
             )
@@ -294,24 +242,24 @@ class CameraConfig(BaseModel):
     def _check_url(cls, v: str, info: ValidationInfo) -> str:
         v = v.strip()
         if not v:
-            raise _fail("url", "must not be empty")
+            raise fail("url", "must not be empty")
         m = _SCHEME_RE.match(v)
         if m is None:
-            return str(_resolve(Path(v), info))
+            return str(resolve_path(Path(v), info))
         scheme, rest = m[1].lower(), m[2]
         if scheme == "file":
             if not rest.strip():
-                raise _fail("url", "file:// names no file")
-            return str(_resolve(Path(rest), info))
+                raise fail("url", "file:// names no file")
+            return str(resolve_path(Path(rest), info))
         if scheme not in NETWORK_SCHEMES:
-            raise _fail(
+            raise fail(
                 "url",
                 f"unsupported URL scheme '{scheme}://' in {redact_url(v)!r}; use rtsp://, "
                 "rtsps://, http://, https:// or a file path",
             )
         host = re.split(r"[/?#]", rest[rest.rfind("@") + 1:], maxsplit=1)[0]
         if not re.sub(r":\d*$", "", host):  # nothing before the port
-            raise _fail("url", f"has no host: {redact_url(v)!r}")
+            raise fail("url", f"has no host: {redact_url(v)!r}")
         return v
 
     @field_validator("roi")
@@ -320,25 +268,25 @@ class CameraConfig(BaseModel):
         if v is None:
             return None
         if len(v) < 3:
-            raise _fail("roi", f"a polygon needs at least 3 [x, y] points, got {len(v)}")
+            raise fail("roi", f"a polygon needs at least 3 [x, y] points, got {len(v)}")
         crossing = _self_intersection(v)
         if crossing is not None:
             i, j = crossing
             n = len(v)
-            raise _fail(
+            raise fail(
                 "roi",
                 f"the polygon crosses itself: edge roi[{i}]-roi[{(i + 1) % n}] crosses "
                 f"edge roi[{j}]-roi[{(j + 1) % n}] (list the points in order around it)",
             )
         if _polygon_area(v) == 0:
-            raise _fail("roi", "the points are all on one line: the polygon has no area")
+            raise fail("roi", "the points are all on one line: the polygon has no area")
         return v
 
     @field_validator("plate_width_px")
     @classmethod
     def _check_widths(cls, v: tuple[int, int] | None) -> tuple[int, int] | None:
         if v is not None and v[0] > v[1]:
-            raise _fail(
+            raise fail(
                 "plate_width_px",
                 f"smallest width {v[0]} is larger than largest width {v[1]}; "
                 "expected [smallest, largest]",
@@ -350,7 +298,7 @@ class CameraConfig(BaseModel):
     def _dedupe_formats(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         if not v:
             known = ", ".join(KNOWN_FORMATS)
-            raise _fail("formats", f"must not be empty; known formats: {known}")
+            raise fail("formats", f"must not be empty; known formats: {known}")
         return tuple(dict.fromkeys(v))
 
     @property
@@ -381,7 +329,7 @@ class CameraConfig(BaseModel):
 class Config(BaseModel):
     """The whole file, with `defaults:` already applied to every camera."""
 
-    model_config = _FROZEN
+    model_config = FROZEN
 
     model: ModelConfig = ModelConfig()
     http: HttpConfig = HttpConfig()
@@ -394,7 +342,7 @@ class Config(BaseModel):
         names = [c.name for c in self.cameras]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise _fail("duplicate_camera_name", f"duplicate camera names: {', '.join(dupes)}")
+            raise fail("duplicate_camera_name", f"duplicate camera names: {', '.join(dupes)}")
         return self
 
     def camera(self, name: str) -> CameraConfig:
