@@ -53,9 +53,11 @@ from anprd.config_types import (
     one_or_list,
     resolve_path,
 )
+from anprd.known_plates import PlateListConfig, list_problems
 from anprd.polygons import _polygon_area, _self_intersection
 from anprd.reads import DetectParams
 from anprd.redact import _SCHEME_RE, redact_text, redact_url
+from anprd.sinks.config import SinkConfig, sink_problems
 
 # Readings less probable than this make no event (and are not listed by `detect`).
 DEFAULT_MIN_CONFIDENCE = 0.6
@@ -155,11 +157,17 @@ class EventsConfig(BaseModel):
 
     path: Path = Path("/var/lib/anprd/events.jsonl")
     snapshots: Path | None = None
+    sinks: tuple[SinkConfig, ...] = ()
+    state_dir: Path | None = None  # the sinks' queues; default: the events file's folder
 
-    @field_validator("path", "snapshots")
+    @field_validator("path", "snapshots", "state_dir")
     @classmethod
     def _resolve_paths(cls, v: Path | None, info: ValidationInfo) -> Path | None:
         return None if v is None else resolve_path(v, info)
+
+    @property
+    def state_folder(self) -> Path:
+        return self.state_dir or self.path.parent
 
 
 class ApiConfig(BaseModel):
@@ -335,6 +343,7 @@ class Config(BaseModel):
     http: HttpConfig = HttpConfig()
     events: EventsConfig = EventsConfig()
     api: ApiConfig = ApiConfig()
+    lists: tuple[PlateListConfig, ...] = ()
     cameras: tuple[CameraConfig, ...]
 
     @model_validator(mode="after")
@@ -414,15 +423,16 @@ def parse_config(
         raise ConfigError(problems)
     if not isinstance(data, dict):
         add((), f"the top level must be a mapping of sections (model, http, events, api, "
-                 f"defaults, cameras), got {_show(data)}")
+                 f"defaults, lists, cameras), got {_show(data)}")
         raise ConfigError(problems)
 
     data = dict(data)
     for key in _SECTIONS:  # "model:" with everything under it commented out
         if key in data and data[key] is None:
             data[key] = {}
-    if "cameras" in data and data["cameras"] is None:
-        data["cameras"] = []
+    for key in ("cameras", "lists"):
+        if key in data and data[key] is None:
+            data[key] = []
 
     defaults = data.pop("defaults", {})
     if not isinstance(defaults, dict):
@@ -485,6 +495,11 @@ def parse_config(
                     doc.line(("cameras", i, "name")))
             else:
                 first_index[name] = i
+
+    if config is not None:
+        late = list_problems(config.lists, (c.name for c in config.cameras))
+        for loc, message in late + sink_problems(config.events.sinks):
+            add(loc, message, doc.line(loc))
 
     if check_files:
         _check_weights(data.get("model"), base, add, doc)

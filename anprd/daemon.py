@@ -37,10 +37,12 @@ import numpy as np
 from anprd import __version__
 from anprd.config import CameraConfig, Config, ConfigError, load_config
 from anprd.events import EventSink, iso_utc
+from anprd.known_plates import UNLISTED, KnownPlates
 from anprd.metrics import CameraMetrics, Metrics
 from anprd.reads import DetectParams
 from anprd.redact import redact_text
 from anprd.runtime import DetectorLike, DetectorLoader, load_detector, source_spec, tracker_params
+from anprd.sinks.delivery import Sinks
 from anprd.sources import CameraSource, Frame, SourceState
 from anprd.tracker import DecodeFn, PlateEvent, Tracker
 
@@ -99,6 +101,8 @@ class Daemon:
         self._decode = decode  # None: anprd.formats.decode
         self.metrics = Metrics(__version__)
         self.sink = EventSink(config.events.path, config.events.snapshots)
+        self.sinks = Sinks(config.events.sinks, config.events.state_folder, self.metrics)
+        self.known = KnownPlates(config.lists)
         self.detector: DetectorLike | None = None
         self.http_server: Any = None
         self.stats = RunStats()
@@ -140,7 +144,7 @@ class Daemon:
             and not self._stop.is_set()
             and all(c["state"] != SourceState.STARTING.value for c in cameras.values())
         )
-        return ok, {"model": model, "cameras": cameras}
+        return ok, {"model": model, "cameras": cameras, "sinks": self.sinks.status()}
 
     # --------------------------------------------------------------------------- run
     def run(self, install_signals: bool = True) -> int:
@@ -151,6 +155,14 @@ class Daemon:
         except OSError as e:
             log.error("%s", e.strerror or e)
             return EXIT_ERROR
+        try:
+            self.sinks.open()
+        except OSError as e:
+            log.error("%s", redact_text(str(e)))
+            self.sink.close()
+            return EXIT_ERROR
+        if self.known.lists:
+            log.info("known plates: %d in %d lists", len(self.known), len(self.known.lists))
         try:
             if self._http_enabled and not self._start_http():
                 return EXIT_ERROR
@@ -191,6 +203,7 @@ class Daemon:
             if self._reload_requested:
                 self._reload_requested = False
                 self.reload()
+            self._tell_camera_states()
             if self._all_ended():
                 log.info("every camera has ended: exiting")
                 break
@@ -198,6 +211,14 @@ class Daemon:
                 log.error("the detector loop died; exiting")
                 return EXIT_ERROR
         return EXIT_OK
+
+    def _tell_camera_states(self) -> None:
+        with self._lock:
+            cams = list(self._cameras.values())
+        for cam in cams:
+            info = cam.source.info()
+            self.sinks.camera_state(cam.name, {"state": info["state"],
+                                               "since": iso_utc(info["since"])})
 
     def _all_ended(self) -> bool:
         with self._lock:
@@ -223,6 +244,8 @@ class Daemon:
             for cam in self._cameras.values():
                 self._flush(cam)
         self.sink.close()
+        self._tell_camera_states()
+        self.sinks.close()
         if self.http_server is not None:
             try:
                 self.http_server.shutdown()
@@ -295,6 +318,9 @@ class Daemon:
         except OSError as e:
             log.error("reload: cannot reopen the events file %s: %s", self.sink.path, e)
         old = self.config
+        if new.lists != old.lists:
+            self.known = KnownPlates(new.lists)
+            log.info("reload: known plates: %d in %d lists", len(self.known), len(new.lists))
         for section in ("model", "http", "events"):
             if getattr(new, section) != getattr(old, section):
                 log.warning("reload: changes to '%s' need a restart; kept as they were", section)
@@ -318,7 +344,8 @@ class Daemon:
                 self._start_camera(new_cams[name])
             for name in added:
                 self._start_camera(new_cams[name])
-            self.config = old.model_copy(update={"cameras": new.cameras, "api": new.api})
+            self.config = old.model_copy(update={"cameras": new.cameras, "api": new.api,
+                                                 "lists": new.lists})
         log.info(
             "reloaded: %d cameras (added: %s; removed: %s; changed: %s)",
             len(self._cameras), ", ".join(added) or "none", ", ".join(removed) or "none",
@@ -395,14 +422,16 @@ class Daemon:
     def _emit(self, cam: Camera, events: list[PlateEvent]) -> None:
         for event in events:
             frame = event.ref if isinstance(event.ref, np.ndarray) else None
+            match = self.known.match(cam.name, event.plate)
             try:
-                self.sink.emit(event, frame)
+                record = self.sink.emit(event, frame, match)
             except OSError as e:
                 log.error("camera %s: cannot write event %s: %s (not emitted)",
                           cam.name, event.plate, e)
                 continue
+            self.sinks.put(record)
             now = time.time()
-            cam.metrics.plate_event(now)
+            cam.metrics.plate_event(now, match.list if match else UNLISTED)
             self.stats.events += 1
             self.stats.event_latency_s.append(now - event.last_seen)
 

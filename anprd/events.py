@@ -18,7 +18,12 @@ Event fields (see the README's "Daemon" section):
     {"id": "0193f0c2...", "camera": "gate-north", "plate": "AB123CD",
      "format": "mercosur_ar", "confidence": 0.93,
      "first_seen": "2024-05-01T12:00:01.200Z", "last_seen": "2024-05-01T12:00:02.600Z",
-     "reads": 7, "box": [412, 388, 540, 430], "snapshot": null, "snapshot_crop": null}
+     "reads": 7, "box": [412, 388, 540, 430], "snapshot": null, "snapshot_crop": null,
+     "list": "residents", "label": "Ana, 4B", "matched_plate": "AB123CD", "distance": 0}
+
+`list`, `label`, `matched_plate` and `distance` are null for a plate in no list
+(anprd.known_plates); `distance` 1 says the plate read is one character off the listed
+`matched_plate`.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from anprd.folders import make_folder
+from anprd.known_plates import Match
 from anprd.tracker import PlateEvent
 
 log = logging.getLogger("anprd.events")
@@ -69,8 +75,10 @@ class EventRecord:
     box: tuple[int, int, int, int]
     snapshot: str | None = None
     snapshot_crop: str | None = None
+    match: Match | None = None
 
     def to_json(self) -> dict:
+        m = self.match
         return {
             "id": self.id,
             "camera": self.camera,
@@ -83,6 +91,10 @@ class EventRecord:
             "box": list(self.box),
             "snapshot": self.snapshot,
             "snapshot_crop": self.snapshot_crop,
+            "list": m.list if m else None,
+            "label": m.label if m else None,
+            "matched_plate": m.plate if m else None,
+            "distance": m.distance if m else None,
         }
 
     def line(self) -> str:
@@ -225,9 +237,11 @@ class EventSink:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def emit(self, event: PlateEvent, frame: np.ndarray | None = None) -> EventRecord:
+    def emit(
+        self, event: PlateEvent, frame: np.ndarray | None = None, match: Match | None = None
+    ) -> EventRecord:
         """Write `event` durably; returns the record written. `frame` (BGR) is the
-        picture of the event's box, for snapshots."""
+        picture of the event's box, for snapshots; `match`, its known-plates entry."""
         now = time.time()
         event_id = new_event_id(event.first_seen if event.first_seen > 0 else now)
         snap = crop = None
@@ -245,6 +259,7 @@ class EventSink:
             box=event.box,
             snapshot=snap,
             snapshot_crop=crop,
+            match=match,
         )
         line = record.line()
         data = (line + "\n").encode()

@@ -68,6 +68,21 @@ def unknown_formats(names) -> list[str]:
     return [n for n in names if n not in FORMATS]
 
 
+def format_of(plate: str) -> str | None:
+    """The format whose pattern (and issued series) `plate` fits, e.g. "AB123CD" ->
+    "mercosur_ar"; None when it fits none."""
+    for fmt, pattern in FORMATS.items():
+        chars = [c for c in pattern if c != NONE]
+        if len(plate) != len(chars):
+            continue
+        series = SERIES.get(fmt, {})
+        if all((c.isdigit() if cls == DIGIT else c.isalpha() and c.isascii() and c.isupper())
+               and (i not in series or c in series[i])
+               for i, (c, cls) in enumerate(zip(plate, chars, strict=True))):
+            return fmt
+    return None
+
+
 def _allowed(fmt: str) -> list[np.ndarray]:
     """Per position of the format, which of the 37 classes it may hold."""
     series = SERIES.get(fmt, {})

@@ -30,6 +30,7 @@ class CameraMetrics:
         self._reads = metrics.plate_reads.labels(camera)
         self._events = metrics.plate_events.labels(camera)
         self._last_event = metrics.last_event_timestamp.labels(camera)
+        self._list_events = metrics.list_events
 
     # SourceObserver
     def frame_decoded(self) -> None:
@@ -55,9 +56,44 @@ class CameraMetrics:
         if n:
             self._reads.inc(n)
 
-    def plate_event(self, timestamp: float) -> None:
+    def plate_event(self, timestamp: float, list_name: str) -> None:
         self._events.inc()
         self._last_event.set(timestamp)
+        self._list_events.labels(self.camera, list_name).inc()
+
+
+class SinkMetrics:
+    """One sink's series: its queue, deliveries, retries and drops."""
+
+    def __init__(self, metrics: Metrics, sink: str) -> None:
+        self.sink = sink
+        self._depth = metrics.sink_queue_depth.labels(sink)
+        self._bytes = metrics.sink_queue_bytes.labels(sink)
+        self._age = metrics.sink_oldest_age.labels(sink)
+        self._delivered = metrics.sink_delivered.labels(sink)
+        self._retries = metrics.sink_retries.labels(sink)
+        self._up = metrics.sink_up.labels(sink)
+        self._latency = metrics.sink_latency.labels(sink)
+        self._dropped = {reason: metrics.sink_dropped.labels(sink, reason)
+                         for reason in ("queue_full", "queue_error")}
+
+    def watch(self, depth, size_bytes, oldest_age) -> None:
+        """Read the queue's figures at each scrape (callables returning numbers)."""
+        self._depth.set_function(depth)
+        self._bytes.set_function(size_bytes)
+        self._age.set_function(oldest_age)
+
+    def delivered(self, latency_s: float) -> None:
+        self._delivered.inc()
+        self._latency.observe(max(0.0, latency_s))
+        self._up.set(1)
+
+    def retried(self) -> None:
+        self._retries.inc()
+        self._up.set(0)
+
+    def dropped(self, reason: str, n: int = 1) -> None:
+        self._dropped[reason].inc(n)
 
 
 class Metrics:
@@ -116,6 +152,48 @@ class Metrics:
             cam,
             registry=r,
         )
+        sink = ("sink",)
+        self.sink_queue_depth = Gauge(
+            "anprd_sink_queue_depth", "Events queued for the sink, not yet delivered.", sink,
+            registry=r,
+        )
+        self.sink_queue_bytes = Gauge(
+            "anprd_sink_queue_bytes", "Bytes of the events queued for the sink.", sink,
+            registry=r,
+        )
+        self.sink_oldest_age = Gauge(
+            "anprd_sink_oldest_age_seconds",
+            "How long the oldest event queued for the sink has waited (0 when none).", sink,
+            registry=r,
+        )
+        self.sink_delivered = Counter(
+            "anprd_sink_delivered", "Events the sink acknowledged.", sink, registry=r
+        )
+        self.sink_retries = Counter(
+            "anprd_sink_retries", "Failed delivery attempts (each is retried).", sink,
+            registry=r,
+        )
+        self.sink_dropped = Counter(
+            "anprd_sink_dropped",
+            "Events the sink will never get: reason queue_full (the oldest, dropped for "
+            "room) or queue_error (the queue could not take it; the events log has it).",
+            ("sink", "reason"), registry=r,
+        )
+        self.sink_up = Gauge(
+            "anprd_sink_up", "1 when the sink's last delivery attempt succeeded, else 0.",
+            sink, registry=r,
+        )
+        self.sink_latency = Histogram(
+            "anprd_sink_delivery_seconds",
+            "From an event queued to the sink acknowledging it.", sink,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60, 300, 3600),
+            registry=r,
+        )
+        self.list_events = Counter(
+            "anprd_list_events",
+            "Plate events by camera and known-plates list (list=\"unlisted\": in none).",
+            ("camera", "list"), registry=r,
+        )
         self.build_info = Gauge(
             "anprd_build_info", "anprd version and the detector's backend and device.",
             ("version", "backend", "device"), registry=r,
@@ -129,6 +207,13 @@ class Metrics:
             self.last_event_timestamp,
         )
         self._cameras: dict[str, CameraMetrics] = {}
+        self._sinks: dict[str, SinkMetrics] = {}
+
+    def sink(self, name: str) -> SinkMetrics:
+        sm = self._sinks.get(name)
+        if sm is None:
+            sm = self._sinks[name] = SinkMetrics(self, name)
+        return sm
 
     def set_build_info(self, backend: str, device: str) -> None:
         self.build_info.clear()

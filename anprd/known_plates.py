@@ -1,0 +1,208 @@
+"""Known plates: the operator's lists (residents, staff, banned), and matching events to them.
+
+A list comes from the YAML (`lists:`), from a CSV file (`file:`, columns plate and an
+optional label; re-read when the config is reloaded on SIGHUP), or both. Plates are
+stored without spaces or dashes, in capitals, and must fit a plate format.
+
+`KnownPlates.match(camera, plate)` finds the list entry of an event: an exact match in
+any list the camera uses wins (lists in the file's order); else, in lists with
+`match_distance: 1`, the one plate one edit away (a character changed, missing or
+extra). Two plates of one list one edit away are ambiguous: that list does not match.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+
+from anprd.config_types import FROZEN, fail, resolve_path
+from anprd.formats import format_of
+from anprd.reads import ALPHABET
+
+LIST_NAME_RE = re.compile(r"[a-z0-9_-]+")
+UNLISTED = "unlisted"  # the `list` label of the metrics for events in no list
+MAX_LABEL = 200
+
+
+def normalise_plate(text: str) -> str:
+    """"ab 123-cd" -> "AB123CD"."""
+    return re.sub(r"[\s.\-]+", "", text).upper()
+
+
+class PlateEntry(BaseModel):
+    model_config = FROZEN
+
+    plate: Annotated[str, Field(strict=True)]
+    label: Annotated[str | None, Field(strict=True, max_length=MAX_LABEL)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, v: Any) -> Any:
+        return {"plate": v} if isinstance(v, str) else v
+
+    @field_validator("plate")
+    @classmethod
+    def _check_plate(cls, v: str) -> str:
+        plate = normalise_plate(v)
+        if format_of(plate) is None:
+            raise fail("plate", f"{v!r} fits no plate format (AB123CD or ABC123)")
+        return plate
+
+
+class PlateListConfig(BaseModel):
+    """One list of `lists:`."""
+
+    model_config = FROZEN
+
+    name: Annotated[str, Field(strict=True)]
+    plates: tuple[PlateEntry, ...] = ()
+    file: Path | None = None
+    cameras: tuple[Annotated[str, Field(strict=True)], ...] | None = None  # None: all
+    match_distance: Literal[0, 1] = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_file(cls, data: Any, info: ValidationInfo) -> Any:
+        """The CSV file's plates join the YAML's, so that a reload re-reads the file."""
+        if not isinstance(data, dict) or not isinstance(data.get("file"), str | Path):
+            return data
+        path = resolve_path(Path(data["file"]), info)
+        rows = read_plate_csv(path)
+        yaml_plates = data.get("plates") or []
+        if not isinstance(yaml_plates, list):
+            return data  # a type error, reported for `plates`
+        return {**data, "plates": [*yaml_plates, *rows]}
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, v: str) -> str:
+        if not LIST_NAME_RE.fullmatch(v):
+            raise fail("list_name", f"must use only lowercase letters, digits, '-' and '_' "
+                                    f"(got {v!r})")
+        if v == UNLISTED:
+            raise fail("list_name", f"'{UNLISTED}' is reserved for events in no list")
+        return v
+
+    @field_validator("file")
+    @classmethod
+    def _resolve_file(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        return None if v is None else resolve_path(v, info)
+
+    def applies_to(self, camera: str) -> bool:
+        return self.cameras is None or camera in self.cameras
+
+
+def read_plate_csv(path: Path) -> list[dict[str, str | None]]:
+    """The rows of a plates CSV (plate[,label]; a first row "plate,label" is a header).
+    Problems are pydantic errors naming the file and line."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        raise fail("file", f"plates file not found: {path}") from None
+    except UnicodeDecodeError:
+        raise fail("file", f"{path} is not a UTF-8 text file") from None
+    except (OSError, csv.Error) as e:
+        raise fail("file", f"cannot read the plates file {path}: "
+                           f"{getattr(e, 'strerror', None) or e}") from None
+    out: list[dict[str, str | None]] = []
+    for n, row in enumerate(rows, 1):
+        cells = [c.strip() for c in row]
+        if not any(cells) or cells[0].startswith("#"):
+            continue
+        if n == 1 and cells[0].lower() == "plate":
+            continue
+        if len(cells) > 2:
+            raise fail("file", f"{path} line {n}: expected plate[,label], got {len(cells)} "
+                               "columns")
+        if format_of(normalise_plate(cells[0])) is None:
+            raise fail("file", f"{path} line {n}: {cells[0]!r} fits no plate format "
+                               "(AB123CD or ABC123)")
+        label = cells[1] if len(cells) > 1 and cells[1] else None
+        out.append({"plate": cells[0], "label": label})
+    return out
+
+
+def list_problems(
+    lists: Sequence[PlateListConfig], cameras: Iterable[str]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """What the lists' models cannot see alone: duplicate names, unknown cameras."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    known = set(cameras)
+    seen: dict[str, int] = {}
+    for i, lst in enumerate(lists):
+        if lst.name in seen:
+            problems.append((("lists", i, "name"),
+                             f"duplicate list name '{lst.name}' (also lists[{seen[lst.name]}])"))
+        seen.setdefault(lst.name, i)
+        for j, cam in enumerate(lst.cameras or ()):
+            if cam not in known:
+                names = ", ".join(sorted(known)) or "none"
+                problems.append((("lists", i, "cameras", j),
+                                 f"unknown camera '{cam}' (cameras: {names})"))
+    return problems
+
+
+@dataclass(frozen=True)
+class Match:
+    """The list entry an event's plate matched."""
+
+    list: str
+    label: str | None
+    plate: str  # as listed
+    distance: int  # 0: exact; 1: one character changed, missing or extra
+
+
+def neighbours(plate: str) -> set[str]:
+    """Every text one edit away from `plate`."""
+    out: set[str] = set()
+    for i in range(len(plate) + 1):
+        for c in ALPHABET:
+            out.add(plate[:i] + c + plate[i:])
+            if i < len(plate):
+                out.add(plate[:i] + c + plate[i + 1:])
+        if i < len(plate):
+            out.add(plate[:i] + plate[i + 1:])
+    out.discard(plate)
+    return out
+
+
+class KnownPlates:
+    """The lists, indexed for matching; built again on every reload."""
+
+    def __init__(self, lists: Sequence[PlateListConfig]) -> None:
+        self.lists = tuple(lists)
+        # Per list: plate -> label (the first entry of a plate listed twice wins).
+        self._index: list[dict[str, str | None]] = []
+        for lst in self.lists:
+            index: dict[str, str | None] = {}
+            for entry in lst.plates:
+                index.setdefault(entry.plate, entry.label)
+            self._index.append(index)
+
+    def __len__(self) -> int:
+        return sum(len(i) for i in self._index)
+
+    def match(self, camera: str, plate: str) -> Match | None:
+        used = [(lst, idx) for lst, idx in zip(self.lists, self._index, strict=True)
+                if lst.applies_to(camera)]
+        for lst, idx in used:
+            if plate in idx:
+                return Match(lst.name, idx[plate], plate, 0)
+        near: set[str] | None = None
+        for lst, idx in used:
+            if lst.match_distance < 1:
+                continue
+            if near is None:
+                near = neighbours(plate)
+            found = [p for p in near if p in idx] if len(idx) > len(near) else \
+                [p for p in idx if p in near]
+            if len(found) == 1:
+                return Match(lst.name, idx[found[0]], found[0], 1)
+        return None
