@@ -157,6 +157,7 @@ class Daemon:
             return EXIT_ERROR
         try:
             self.sinks.open()
+            self.sinks.catch_up(self.sink.path)
         except OSError as e:
             log.error("%s", redact_text(str(e)))
             self.sink.close()

@@ -181,6 +181,30 @@ class Receiver:
                 out.append(event)
         return out
 
+    def events_multipart(self) -> list[dict]:
+        """Delivered multipart bodies: {event, snapshot, body, signature, event_id_header},
+        duplicates (by id) dropped."""
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
+        with self._lock:
+            requests = list(self.requests)
+        seen, out = set(), []
+        for r in requests:
+            ctype = r["headers"].get("Content-Type", "")
+            msg = BytesParser(policy=HTTP).parsebytes(
+                f"Content-Type: {ctype}\r\n\r\n".encode() + r["body"])
+            parts = {part.get_param("name", header="content-disposition"):
+                     part.get_payload(decode=True) for part in msg.iter_parts()}
+            event = json.loads(parts["event"])
+            if event["id"] in seen:
+                continue
+            seen.add(event["id"])
+            out.append({"event": event, "snapshot": parts.get("snapshot"), "body": r["body"],
+                        "signature": r["headers"].get("X-Anprd-Signature"),
+                        "event_id_header": r["headers"].get("X-Anprd-Event-Id")})
+        return out
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()

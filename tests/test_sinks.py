@@ -21,6 +21,7 @@ from brokers import Mosquitto, Receiver, Subscriber, free_port, mosquitto_missin
 from daemon_helpers import REPO, SYNTH_PLATES, wait_until, write_synthetic_video
 
 from anprd.events import read_events
+from anprd.sinks.webhook import signature
 
 FAKE_DAEMON = REPO / "tests" / "fake_daemon.py"
 missing = mosquitto_missing()
@@ -122,3 +123,107 @@ def test_broker_down_at_start_then_up_every_event_once_in_order(tmp_path, synth,
     state = json.loads(sub.on("anprd/gate/state")[-1][1])
     assert state["last_plate"] == SYNTH_PLATES[-1]
     assert sub.on("anprd/status")[-1][1] == b"offline"
+
+
+@needs_mosquitto
+def test_broker_restarted_ten_times_during_a_replay_loses_nothing(tmp_path, synth, stack):
+    port = free_port()
+    broker = Mosquitto(tmp_path / "broker", port).start()
+    stack.append(broker)
+    sub = Subscriber(port)
+    stack.append(sub)
+    config = write_config(tmp_path, synth, [mqtt_sink(port)], loop=True, cooldown_s=0)
+    daemon = Daemon(config, "--delay", "0.01")
+    stack.append(daemon)
+    assert wait_until(lambda: len(events_of(tmp_path)) >= 3, 30), daemon.log
+    for _ in range(10):
+        broker.restart()
+        time.sleep(0.6)
+    n = len(events_of(tmp_path))
+    assert wait_until(lambda: len(events_of(tmp_path)) >= n + 3, 30)  # still emitting
+    daemon.proc.send_signal(signal.SIGTERM)
+    assert daemon.wait(30) == 0, daemon.log
+    written = events_of(tmp_path)
+    assert len(written) >= 10
+    assert wait_until(lambda: len(sub.events()) >= len(written), 30), \
+        (len(sub.events()), len(written))
+    assert [e["id"] for e in sub.events()] == [e["id"] for e in written]
+
+
+@needs_mosquitto
+def test_sigkill_with_100_events_queued_then_restart_delivers_all(tmp_path, synth, stack):
+    port = free_port()
+    config = write_config(tmp_path, synth, [mqtt_sink(port)], loop=True, cooldown_s=0)
+    daemon = Daemon(config)
+    stack.append(daemon)
+    assert wait_until(lambda: len(events_of(tmp_path)) >= 100, 60), daemon.log
+    daemon.proc.kill()  # SIGKILL, the broker never up
+    daemon.wait(10)
+    written = events_of(tmp_path)
+    assert len(written) >= 100
+    stack.append(Mosquitto(tmp_path / "broker", port).start())
+    sub = Subscriber(port)
+    stack.append(sub)
+    # Restarted with the camera off: only what was queued (or logged) before goes out.
+    doc = yaml.safe_load(config.read_text())
+    doc["cameras"][0]["enabled"] = False
+    config.write_text(yaml.safe_dump(doc))
+    again = Daemon(config)
+    stack.append(again)
+    assert wait_until(lambda: len(sub.events()) >= len(written), 30), \
+        (len(sub.events()), len(written), again.log)
+    assert [e["id"] for e in sub.events()] == [e["id"] for e in written]
+    again.proc.send_signal(signal.SIGTERM)
+    assert again.wait(30) == 0
+
+
+def test_full_disk_for_the_queue_keeps_the_log_and_the_daemon(tmp_path, synth):
+    if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0:
+        pytest.skip("no user and mount namespaces here (unshare -rm) for a small disk")
+    state = tmp_path / "state"
+    state.mkdir()
+    config = write_config(tmp_path, synth, [mqtt_sink(free_port())], state_dir=str(state))
+    # A 512 KiB disk for the queue, filled up once the queue is open.
+    script = (
+        f"mount -t tmpfs -o size=512k tmpfs {state} && "
+        f"{sys.executable} {FAKE_DAEMON} --config {config} --once & "
+        f"while [ ! -e {state}/queue-mqtt.sqlite3-wal ]; do sleep 0.05; done; "
+        f"dd if=/dev/zero of={state}/filler bs=4k 2>/dev/null; wait $!"
+    )
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script], cwd=REPO, text=True,
+                          capture_output=True, timeout=120,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log
+    assert [e["plate"] for e in events_of(tmp_path)] == list(SYNTH_PLATES)
+    assert "database or disk is full" in log and "in the events log only" in log
+    assert "Traceback" not in log
+
+
+# --------------------------------------------------------------------------- webhook
+
+
+def test_webhook_500_then_200_delivers_in_order_signed_with_the_snapshot(tmp_path, synth):
+    receiver = Receiver(script=[500, 500, 503])
+    secret = tmp_path / "hook.secret"
+    secret.write_text("s3cret-value\n")
+    sink = {"type": "webhook", "name": "billing", "url": receiver.url,
+            "secret_file": str(secret), "snapshot": True, "retry_initial_s": 0.1,
+            "retry_max_s": 0.3}
+    config = write_config(tmp_path, synth, [sink], snapshots=str(tmp_path / "snaps"))
+    daemon = Daemon(config, "--once")
+    try:
+        assert daemon.wait(60) == 0, daemon.log
+        written = events_of(tmp_path)
+        assert wait_until(lambda: len(receiver.events_multipart()) >= len(written), 10)
+    finally:
+        daemon.kill()
+        receiver.close()
+    assert receiver.answers[:3] == [500, 500, 503]
+    parts = receiver.events_multipart()
+    assert [p["event"]["id"] for p in parts] == [e["id"] for e in written]
+    for p in parts:
+        assert p["signature"] == signature("s3cret-value", p["body"])
+        assert p["snapshot"][:2] == b"\xff\xd8"  # a JPEG
+        assert p["event_id_header"] == p["event"]["id"]
+    assert "s3cret-value" not in daemon.log

@@ -8,7 +8,9 @@ starts and when it ends, not at every retry. Nothing here blocks the cameras: th
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import random
 import threading
 import time
@@ -127,6 +129,31 @@ class Delivery:
         }
 
 
+def events_after(events_log: Path, event_id: str, tail_bytes: int = 1 << 20) -> list[dict]:
+    """The events after `event_id` among the log's last `tail_bytes`; none when it is not
+    there (a rotated log)."""
+    try:
+        with open(events_log, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - tail_bytes))
+            lines = f.read().split(b"\n")
+    except OSError:
+        return []
+    events = []
+    for raw in lines[1:] if size > tail_bytes else lines:
+        try:
+            events.append(json.loads(raw))
+        except ValueError:
+            continue
+    ids = [e.get("id") for e in events if isinstance(e, dict)]
+    if event_id not in ids:
+        return []
+    return [e for e in events[ids.index(event_id) + 1:]
+            if isinstance(e, dict) and isinstance(e.get("id"), str)
+            and isinstance(e.get("camera"), str)]
+
+
 class Sinks:
     """Every sink of `events.sinks`; the daemon's one handle on them."""
 
@@ -164,23 +191,41 @@ class Sinks:
             raise
         return self
 
+    def catch_up(self, events_log: Path) -> None:
+        """Queue the events that reached the log but not a queue (the process killed in
+        between): those after the last one each queue took, in the log's last lines."""
+        for d in self.deliveries:
+            last = d.outbox.last_put()
+            if last is None:
+                continue  # a new sink: it gets the events from now on
+            missed = events_after(events_log, last)
+            for event in missed:
+                self._put_one(d, event["camera"], event["id"],
+                              json.dumps(event, separators=(",", ":")).encode())
+            if missed:
+                log.info("sink %s: queued %d events of the events log it had missed",
+                         d.name, len(missed))
+
     def put(self, record: EventRecord) -> None:
         """Queue `record` for every sink; a queue that cannot take it is logged and counted,
         never raised: the event is in the events log already."""
         body = record.line().encode()
         for d in self.deliveries:
-            try:
-                dropped = d.outbox.put(record.camera, record.id, body)
-            except QueueError as e:
-                log.error("sink %s: %s; the event is in the events log only", d.name, e)
-                d.metrics.dropped("queue_error")
-                continue
-            if dropped:
-                log.warning("sink %s: queue full (max_queue %d events, %d bytes): dropped the "
-                            "%d oldest", d.name, d.config.max_queue, d.config.max_queue_bytes,
-                            dropped)
-                d.metrics.dropped("queue_full", dropped)
-            d.notify()
+            self._put_one(d, record.camera, record.id, body)
+
+    def _put_one(self, d: Delivery, camera: str, event_id: str, body: bytes) -> None:
+        try:
+            dropped = d.outbox.put(camera, event_id, body)
+        except QueueError as e:
+            log.error("sink %s: %s; the event is in the events log only", d.name, e)
+            d.metrics.dropped("queue_error")
+            return
+        if dropped:
+            log.warning("sink %s: queue full (max_queue %d events, %d bytes): dropped the "
+                        "%d oldest", d.name, d.config.max_queue, d.config.max_queue_bytes,
+                        dropped)
+            d.metrics.dropped("queue_full", dropped)
+        d.notify()
 
     def camera_state(self, camera: str, state: dict[str, Any]) -> None:
         """Tell the sinks a camera's state, when it changed."""

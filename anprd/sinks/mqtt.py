@@ -43,6 +43,7 @@ class MqttTransport:
         self._states: dict[str, dict[str, Any]] = {}
         self._announced: set[str] = set()
         self.last_error: str | None = "not connected yet"
+        self._tried = threading.Event()  # a first connection attempt ended
 
     # ------------------------------------------------------------------------ life
     def start(self) -> None:
@@ -70,6 +71,7 @@ class MqttTransport:
         client.reconnect_delay_set(1, max(1, int(cfg.retry_max_s)))
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
         client.connect_async(cfg.host, cfg.broker_port, keepalive=cfg.keepalive_s)
         self._client = client
         client.loop_start()
@@ -90,6 +92,7 @@ class MqttTransport:
 
     # -------------------------------------------------------------------- delivery
     def deliver(self, message: Message) -> None:
+        self._tried.wait(self.config.timeout_s)  # at start: the first attempt to connect
         client = self._client
         if client is None or not client.is_connected():
             raise DeliveryError(f"not connected to {self.target}: {self.last_error}")
@@ -107,6 +110,7 @@ class MqttTransport:
 
     def send_test(self) -> str:
         """Publish one test message (`anprd sinks test`); where it went."""
+        self._tried.wait(self.config.timeout_s)
         client = self._client
         if client is None or not client.is_connected():
             raise DeliveryError(f"not connected to {self.target}: {self.last_error}")
@@ -138,6 +142,7 @@ class MqttTransport:
     # ------------------------------------------------------------------- callbacks
     def _on_connect(self, client: Any, _userdata: Any, _flags: Any, reason: Any,
                     _properties: Any) -> None:
+        self._tried.set()
         if reason.is_failure:
             self.last_error = f"the broker refused the connection: {reason}"
             log.warning("mqtt %s: %s", self.target, self.last_error)
@@ -154,7 +159,19 @@ class MqttTransport:
 
     def _on_disconnect(self, _client: Any, _userdata: Any, _flags: Any, reason: Any,
                        _properties: Any) -> None:
-        self.last_error = f"disconnected ({reason})"
+        self.last_error = ("the broker closed the connection" if str(reason) ==
+                           "Unspecified error" else f"disconnected ({reason})")
+
+    def _on_connect_fail(self, _client: Any, _userdata: Any) -> None:
+        """paho gives no reason: find it with a plain connection attempt."""
+        cfg = self.config
+        try:
+            with socket.create_connection((cfg.host, cfg.broker_port), timeout=cfg.timeout_s):
+                reason = "the connection was closed during the MQTT handshake"
+        except OSError as e:
+            reason = e.strerror or str(e) or type(e).__name__
+        self.last_error = f"cannot connect: {reason}"
+        self._tried.set()
 
     def _announce(self, client: Any, camera: str) -> None:
         """Home Assistant discovery of the camera's last-plate sensor (once per connection)."""

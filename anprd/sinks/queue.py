@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS queue (
     event_id TEXT NOT NULL,
     created REAL NOT NULL,
     body BLOB NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -61,7 +62,7 @@ class Outbox:
     def open(self) -> Outbox:
         try:
             self._put_db = self._connect("FULL")
-            self._put_db.execute(SCHEMA)
+            self._put_db.executescript(SCHEMA)
             self._get_db = self._connect("NORMAL")
             depth, size, oldest = self._get_db.execute(
                 "SELECT count(*), coalesce(sum(length(body)), 0), min(created) FROM queue"
@@ -99,6 +100,7 @@ class Outbox:
                 db.execute("BEGIN IMMEDIATE")
                 seq = db.execute("INSERT INTO queue (camera, event_id, created, body) "
                                  "VALUES (?, ?, ?, ?)", (camera, event_id, now, body)).lastrowid
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('last_put', ?)", (event_id,))
                 dropped, freed = self._make_room(db, len(body), seq)
                 db.execute("COMMIT")
             except sqlite3.Error as e:
@@ -110,6 +112,16 @@ class Outbox:
             if self._depth == 1:
                 self._oldest = now
         return dropped
+
+    def last_put(self) -> str | None:
+        """The id of the last event ever put (delivered or not), to catch up after a crash."""
+        with self._put_lock:
+            db = self._need(self._put_db)
+            try:
+                row = db.execute("SELECT value FROM meta WHERE key = 'last_put'").fetchone()
+            except sqlite3.Error as e:
+                raise QueueError(f"cannot read the queue {self.path}: {e}") from None
+        return row[0] if row else None
 
     def _make_room(self, db: sqlite3.Connection, added: int, new: int | None
                    ) -> tuple[int, int]:
