@@ -58,7 +58,14 @@ def summary(file: str, config: Config) -> str:
     model = f"model {_display(config.model.weights)}"
     if config.model.readers != (config.model.weights,):
         model += f" read by {' + '.join(_display(p) for p in config.model.readers)}"
-    return f"{file}: OK, {cameras}, {model}"
+    line = f"{file}: OK, {cameras}, {model}"
+    if config.lists:
+        n = sum(len({e.plate for e in lst.plates}) for lst in config.lists)
+        lists = len(config.lists)
+        line += f", {lists} list{'s' if lists != 1 else ''} ({n} plate{'s' if n != 1 else ''})"
+    if config.events.sinks:
+        line += ", sinks: " + ", ".join(f"{s.type} {s.target}" for s in config.events.sinks)
+    return line
 
 
 def _display(path: Path) -> str:

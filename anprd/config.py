@@ -462,7 +462,9 @@ def parse_config(
         config = Config.model_validate(data, context=context)
     except ValidationError as e:
         for err in e.errors():
-            loc = tuple(err["loc"])
+            loc = _untagged(tuple(err["loc"]))
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                err = {**err, "type": "sink_type", "msg": _sink_type_message(err)}
             if err["type"] == "duplicate_camera_name":
                 continue  # reported below, per camera, with its path
             if loc[:1] == ("cameras",) and len(loc) > 2 and isinstance(raw_cams, list):
@@ -509,6 +511,20 @@ def parse_config(
         raise ConfigError(problems)
     assert config is not None
     return config
+
+
+def _untagged(loc: Loc) -> Loc:
+    """A sink's loc without the type pydantic puts in it (events.sinks[0].webhook.url)."""
+    if loc[:2] == ("events", "sinks") and len(loc) > 3 and loc[3] in ("mqtt", "webhook"):
+        return loc[:3] + loc[4:]
+    return loc
+
+
+def _sink_type_message(err: dict[str, Any]) -> str:
+    ctx = err.get("ctx") or {}
+    if err["type"] == "union_tag_not_found":
+        return "a sink needs a type: mqtt or webhook"
+    return f"unknown sink type {ctx.get('tag')!r}; known types: mqtt, webhook"
 
 
 def _merge(defaults: dict[str, Any], camera: dict[str, Any]) -> dict[str, Any]:

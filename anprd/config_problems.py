@@ -78,7 +78,7 @@ def _show(v: Any) -> str:
     return f"a {type(v).__name__}"
 
 
-_SECRET_KEYS = {"token"}  # values never shown in messages
+_SECRET_KEYS = {"token", "password"}  # values never shown in messages
 
 _SHAPE_HINTS = {
     "roi": "each point is [x, y] in pixels",
@@ -87,24 +87,31 @@ _SHAPE_HINTS = {
 
 
 def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
-    """The model class whose keys live at `loc` (list indices are skipped)."""
-    cls: type[BaseModel] | None = root
+    """The model class whose keys live at `loc` (list indices are skipped; in a union of
+    models told apart by `type`, such as a sink, the loc holds the type's value)."""
+    models: list[type[BaseModel]] = [root]
     for part in loc:
-        if isinstance(part, int) or cls is None:
+        if isinstance(part, int) or not models:
             continue
-        field = cls.model_fields.get(part)
-        cls = _find_model(field.annotation) if field else None
-    return cls
+        tagged = [m for m in models if _type_tag(m) == part]
+        if tagged:
+            models = tagged
+            continue
+        field = next((m.model_fields[part] for m in models if part in m.model_fields), None)
+        models = _find_models(field.annotation) if field else []
+    return models[0] if models else None
 
 
-def _find_model(tp: Any) -> type[BaseModel] | None:
+def _type_tag(model: type[BaseModel]) -> str | None:
+    field = model.model_fields.get("type")
+    args = get_args(field.annotation) if field else ()
+    return args[0] if len(args) == 1 and isinstance(args[0], str) else None
+
+
+def _find_models(tp: Any) -> list[type[BaseModel]]:
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return tp
-    for arg in get_args(tp):
-        found = _find_model(arg)
-        if found is not None:
-            return found
-    return None
+        return [tp]
+    return [m for arg in get_args(tp) for m in _find_models(arg)]
 
 
 def _allowed_keys(root: type[BaseModel], parent: Loc) -> list[str]:
