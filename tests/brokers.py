@@ -92,6 +92,7 @@ class Subscriber:
         import paho.mqtt.client as mqtt
 
         self.messages: list[tuple[str, bytes, bool]] = []
+        self.arrived: list[float] = []  # when each message came
         self._topics = list(topics)
         self._lock = threading.Lock()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
@@ -114,6 +115,7 @@ class Subscriber:
     def _on_message(self, _client, _u, msg) -> None:
         with self._lock:
             self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+            self.arrived.append(time.time())
 
     def on(self, suffix: str) -> list[tuple[str, bytes, bool]]:
         with self._lock:
@@ -146,6 +148,18 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+
+            def setup(self) -> None:
+                super().setup()
+                with receiver._lock:
+                    receiver._conns.add(self.connection)
+
+            def finish(self) -> None:
+                with receiver._lock:
+                    receiver._conns.discard(self.connection)
+                super().finish()
+
             def do_POST(self) -> None:  # noqa: N802
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n)
@@ -154,7 +168,7 @@ class Receiver:
                     receiver.answers.append(status)
                     if 200 <= status < 300:
                         receiver.requests.append({"headers": dict(self.headers),
-                                                  "body": body})
+                                                  "body": body, "at": time.time()})
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -163,11 +177,31 @@ class Receiver:
                 pass
 
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
+        self._conns: set[socket.socket] = set()
+        self._handler = Handler
+        self.port = 0
+        self.start()
         self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    def start(self) -> None:
+        """Listen (again, on the same port after `stop`)."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening and drop open connections: clients get connection refused."""
+        self.server.shutdown()
+        self.server.server_close()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def events(self) -> list[dict]:
         """Delivered JSON bodies, duplicates (by id) dropped."""
@@ -206,5 +240,4 @@ class Receiver:
         return out
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.stop()

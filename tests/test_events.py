@@ -31,6 +31,10 @@ FIELDS = [
     "box",
     "snapshot",
     "snapshot_crop",
+    "list",
+    "label",
+    "matched_plate",
+    "distance",
 ]
 
 
@@ -75,6 +79,10 @@ def test_emit_writes_one_whole_json_line_per_event(tmp_path):
         "box": [40, 50, 120, 76],
         "snapshot": None,
         "snapshot_crop": None,
+        "list": None,
+        "label": None,
+        "matched_plate": None,
+        "distance": None,
     }
     assert objs[1]["plate"] == "ABC123" and objs[1]["id"] == r2.id != r1.id
     assert ISO.match(objs[1]["first_seen"]) and ISO.match(objs[1]["last_seen"])

@@ -227,3 +227,29 @@ def test_webhook_500_then_200_delivers_in_order_signed_with_the_snapshot(tmp_pat
         assert p["snapshot"][:2] == b"\xff\xd8"  # a JPEG
         assert p["event_id_header"] == p["event"]["id"]
     assert "s3cret-value" not in daemon.log
+
+
+# ------------------------------------------------------------------- known plates
+
+
+def test_sighup_rereads_a_list_file_and_events_carry_its_label(tmp_path, synth):
+    csv_file = tmp_path / "residents.csv"
+    csv_file.write_text("plate,label\nAE000AA,nobody\n")
+    lists = [{"name": "residents", "file": str(csv_file)}]
+    config = write_config(tmp_path, synth, [], lists=lists)
+    daemon = Daemon(config, "--once")
+    try:
+        assert wait_until(lambda: len(events_of(tmp_path)) >= 1, 30), daemon.log
+        csv_file.write_text(f"plate,label\n{SYNTH_PLATES[2]},Visitor 7\n")
+        daemon.proc.send_signal(signal.SIGHUP)
+        assert wait_until(lambda: "reload: known plates: 1 in 1 lists" in daemon.log, 10), \
+            daemon.log
+        assert daemon.wait(60) == 0, daemon.log
+    finally:
+        daemon.kill()
+    events = events_of(tmp_path)
+    assert events[0]["list"] is None
+    last = events[-1]
+    assert last["plate"] == SYNTH_PLATES[2]
+    assert (last["list"], last["label"], last["matched_plate"], last["distance"]) == \
+        ("residents", "Visitor 7", SYNTH_PLATES[2], 0)
