@@ -266,8 +266,11 @@ class CameraConfig(BaseModel):
                 "rtsps://, http://, https:// or a file path",
             )
         host = re.split(r"[/?#]", rest[rest.rfind("@") + 1:], maxsplit=1)[0]
-        if not re.sub(r":\d*$", "", host):  # nothing before the port
+        if not re.sub(r":[^:\]]*$", "", host):  # nothing before the port
             raise fail("url", f"has no host: {redact_url(v)!r}")
+        port = host.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in host else ""
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise fail("url", f"the port is not a number from 1 to 65535: {redact_url(v)!r}")
         return v
 
     @field_validator("roi")

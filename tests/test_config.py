@@ -678,3 +678,11 @@ def test_cli_unexpected_error_is_one_line(monkeypatch, capsys, tmp_path: Path) -
     monkeypatch.setenv("ANPRD_DEBUG", "1")
     with pytest.raises(RuntimeError):
         cli.main(["check-config", "x.yaml"])
+
+
+@pytest.mark.parametrize("url", [f"rtsp://admin:{PASSWORD}@192.0.2.10:notaport/stream",
+                                 "rtsp://192.0.2.10:99999/stream", "http://[::1]:0/x"])
+def test_a_camera_url_port_that_is_not_a_port_is_refused(tmp_path: Path, url: str) -> None:
+    problem = one_problem(tmp_path, make({"url": url}))
+    assert problem.path == "cameras[0].url"
+    assert "the port is not a number from 1 to 65535" in problem.message

@@ -104,13 +104,13 @@ def test_broker_down_at_start_then_up_every_event_once_in_order(tmp_path, synth,
     port = free_port()
     broker = Mosquitto(tmp_path / "broker", port)
     lists = [{"name": "residents", "plates": [{"plate": SYNTH_PLATES[0], "label": "Ana 4B"}]}]
-    config = write_config(tmp_path, synth, [mqtt_sink(port)], lists=lists)
+    config = write_config(tmp_path, synth, [mqtt_sink(port, homeassistant=True)], lists=lists)
     daemon = Daemon(config, "--once")
     stack.append(daemon)
     # The video plays in real time: events are emitted (and queued) while no broker runs.
     assert wait_until(lambda: len(events_of(tmp_path)) >= 2, 30), daemon.log
     stack.append(broker.start())
-    sub = Subscriber(port)
+    sub = Subscriber(port, topics=("anprd/#", "homeassistant/#"))
     stack.append(sub)
     assert daemon.wait(60) == 0, daemon.log
     written = events_of(tmp_path)
@@ -123,6 +123,40 @@ def test_broker_down_at_start_then_up_every_event_once_in_order(tmp_path, synth,
     state = json.loads(sub.on("anprd/gate/state")[-1][1])
     assert state["last_plate"] == SYNTH_PLATES[-1]
     assert sub.on("anprd/status")[-1][1] == b"offline"
+    # Home Assistant discovery: a sensor of the camera's last plate, from its state topic.
+    discovery = json.loads(sub.on("homeassistant/sensor/anprd_gate/last_plate/config")[-1][1])
+    assert discovery["state_topic"] == "anprd/gate/state"
+    assert discovery["availability_topic"] == "anprd/status"
+    assert "last_plate" in discovery["value_template"]
+
+
+@needs_mosquitto
+def test_sinks_test_command_says_what_each_sink_did(tmp_path, synth, stack):
+    port = free_port()
+    receiver = Receiver(script=[200])
+    stack.append(receiver)
+    secret = tmp_path / "mqtt.password"
+    secret.write_text("pw-not-shown\n")
+    sinks = [mqtt_sink(port, username="anprd", password_file=str(secret)),
+             {"type": "webhook", "url": receiver.url}]
+    config = write_config(tmp_path, synth, sinks)
+
+    def sinks_test() -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "anprd", "sinks", "test", "--config",
+                               str(config)], capture_output=True, text=True, cwd=REPO,
+                              timeout=60)
+
+    down = sinks_test()
+    assert down.returncode == 1
+    assert f"mqtt sink 'mqtt': FAILED: not connected to mqtt://127.0.0.1:{port}" in down.stdout
+    assert "Connection refused" in down.stdout
+    assert f"webhook sink 'webhook': delivered to {receiver.url} (HTTP 200)" in down.stdout
+    stack.append(Mosquitto(tmp_path / "broker", port).start())
+    up = sinks_test()
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert f"mqtt sink 'mqtt': delivered to mqtt://127.0.0.1:{port}, topic anprd/test" in \
+        up.stdout
+    assert "pw-not-shown" not in down.stdout + down.stderr + up.stdout + up.stderr
 
 
 @needs_mosquitto
