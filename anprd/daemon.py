@@ -5,15 +5,17 @@ and the main thread, which handles signals, reloads and shutdown.
 
 The detector loop takes the newest sampled frame of every camera that has one, runs
 them through the detector as one batch, feeds each camera's reads to its `Tracker`, and
-writes the events due to the `EventSink`. An event is counted (metrics, log) only once
-its line is on disk.
+writes the events due to the `EventSink`, then to every sink's queue (`anprd.sinks`),
+each event with its known-plates entry (`anprd.known_plates`). An event is counted
+(metrics, log) only once its line is on disk and it is in the queues.
 
 Signals: SIGTERM/SIGINT stop the readers, emit the events already due (tracks with
 enough reads are closed as if the vehicles had left) and exit 0; a second one exits at
 once (nothing emitted is lost: every event line is synced when written). SIGHUP reloads
 the config: cameras added, removed or changed are started, stopped or restarted, the
-others are untouched; a config that fails validation is refused and the running one
-kept. `model`, `http.listen` and `events` changes need a restart (logged).
+others are untouched; the known-plates lists (and their CSV files) are read again; a
+config that fails validation is refused and the running one kept. `model`,
+`http.listen` and `events` (the sinks with it) changes need a restart (logged).
 
 The daemon also exits (0) when every camera is a file played once and all have ended,
 which makes `anprd run` usable as a one-off on recorded video; `--once` forces that

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,22 @@ class Daemon:
             self.proc.kill()
             self.proc.wait(10)
         self._log.close()
+
+
+def sink_metric(port: int, name: str, sink: str = "mqtt") -> float | None:
+    """One sample of the daemon's /metrics for `sink` (None while it does not answer)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels.get("sink") == sink:
+                return sample.value
+    return None
 
 
 def events_of(folder: Path) -> list[dict]:
@@ -207,6 +224,10 @@ def test_sigkill_with_100_events_queued_then_restart_delivers_all(tmp_path, synt
     assert wait_until(lambda: len(sub.events()) >= len(written), 30), \
         (len(sub.events()), len(written), again.log)
     assert [e["id"] for e in sub.events()] == [e["id"] for e in written]
+    port_http = int(doc["http"]["listen"].rsplit(":", 1)[1])
+    assert wait_until(lambda: sink_metric(port_http, "anprd_sink_queue_depth") == 0, 10)
+    assert sink_metric(port_http, "anprd_sink_delivered_total") >= len(written)
+    assert sink_metric(port_http, "anprd_sink_up") == 1
     again.proc.send_signal(signal.SIGTERM)
     assert again.wait(30) == 0
 
