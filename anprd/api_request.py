@@ -60,6 +60,7 @@ class ApiSettings:
     fetch_max_redirects: int = 3
     request_timeout_s: float = 30.0
     max_connections: int = 64
+    max_connections_per_client: int = 32
     retry_after_s: int = 1
 
     @classmethod
@@ -96,6 +97,8 @@ class ApiSettings:
             fetch_max_redirects=int(get("fetch_max_redirects", base.fetch_max_redirects)),
             request_timeout_s=float(get("request_timeout_s", base.request_timeout_s)),
             max_connections=max(4, int(get("max_connections", base.max_connections))),
+            max_connections_per_client=max(1, int(get("max_connections_per_client",
+                                                      base.max_connections_per_client))),
             retry_after_s=max(1, int(get("retry_after_s", base.retry_after_s))),
         )
 

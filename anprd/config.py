@@ -182,6 +182,10 @@ class ApiConfig(BaseModel):
     token: Annotated[str | None, Field(strict=True, repr=False)] = None
     fetch_allowed_hosts: tuple[Annotated[str, Field(strict=True)], ...] = ()
     fetch_timeout_s: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = 5.0
+    # A whole request (line, headers, body) must arrive within this; idle keep-alive too.
+    request_timeout_s: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = 30.0
+    max_connections: Annotated[int, Field(strict=True, ge=4)] = 64
+    max_connections_per_client: PosInt = 32
 
     @field_validator("token")
     @classmethod

@@ -43,6 +43,7 @@ from prometheus_client import (
 from anprd import __version__
 from anprd.api_openapi import openapi_document
 from anprd.api_request import ApiError, check_content_type, parse_query
+from anprd.http_guard import HEALTH_ROUTES, RESERVE_DEADLINE_S, Admission, ConnectionGuard
 from anprd.recognize import RecognizeService
 
 log = logging.getLogger("anprd.http")
@@ -90,6 +91,11 @@ class _ApiMetrics:
             "Connections refused because too many were open",
             registry=registry,
         )
+        self.connections_reserved = Counter(
+            "anprd_http_connections_reserved",
+            "Connections beyond the API's slots, served for health and metrics only",
+            registry=registry,
+        )
 
 
 _metrics_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, _ApiMetrics] = (
@@ -134,7 +140,11 @@ class Handler(BaseHTTPRequestHandler):
         return self.server_version
 
     def setup(self) -> None:
-        self.timeout = self.server.app.service.settings.request_timeout_s
+        self._admission = self.server.admission_of(self.request)
+        self._reserved = bool(self._admission and self._admission.reserved)
+        settings = self.server.app.service.settings
+        self._deadline_s = RESERVE_DEADLINE_S if self._reserved else settings.request_timeout_s
+        self.timeout = self._deadline_s
         super().setup()
 
     def handle(self) -> None:
@@ -171,6 +181,7 @@ class Handler(BaseHTTPRequestHandler):
         self._body_read = True
         self._route = "other"
         self._status = 0
+        self.server.guard.watch(self.connection, self._deadline_s)
         try:
             self.raw_requestline = self.rfile.readline(65537)
             if len(self.raw_requestline) > 65536:
@@ -193,6 +204,10 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         except (ConnectionError, BrokenPipeError):
             self.close_connection = True
+        finally:
+            self.server.guard.unwatch(self.connection)
+        if self._reserved:
+            self.close_connection = True  # one request per reserved connection
 
     def handle_expect_100(self) -> bool:
         # Answer "100 Continue" only once the request has passed its checks.
@@ -298,17 +313,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def _read_body(self, length: int | None, chunked: bool, limit: int) -> bytes:
         self._continue()
+        # Read in full, or the answer lingers (closing with unread data resets it).
         try:
             if not chunked:
                 data = self.rfile.read(length or 0)
                 if len(data) != (length or 0):
                     raise _BodyError(ApiError(400, "the body ended before its Content-Length"))
-                return data
-            return self._read_chunked(limit)
+            else:
+                data = self._read_chunked(limit)
         except TimeoutError:
             raise _BodyError(ApiError(408, "timed out reading the request body")) from None
-        finally:
-            self._body_read = True
+        self._body_read = True
+        return data
 
     def _read_chunked(self, limit: int) -> bytes:
         buf = bytearray()
@@ -351,6 +367,14 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(400, {"error": "invalid request target"})
             return
         path = parts.path
+        self.server.guard.arrived(self._admission)
+        if path != "/v1/recognize":
+            self.server.guard.unwatch(self.connection)  # the request has arrived
+        if self._reserved and path not in HEALTH_ROUTES:
+            self.close_connection = True
+            self._send_json(503, {"error": "too many open connections; retry shortly"},
+                            {"Retry-After": "1"})
+            return
         methods = ROUTES.get(path)
         if methods is None:
             self._send_json(404, {"error": f"no such route: {path[:200]}"})
@@ -422,6 +446,7 @@ class Handler(BaseHTTPRequestHandler):
                         raise e.err from None
                 else:
                     self._body_read = True
+                self.server.guard.unwatch(self.connection)  # all of the request is here
                 result = svc.recognize(body, self.headers.get("Content-Type"), query)
             finally:
                 app.metrics.recognize_in_flight.dec()
@@ -462,7 +487,8 @@ class AnprdHTTPServer(ThreadingHTTPServer):
         self.address_family = family
         self.app = app
         self._conn_lock = threading.Lock()
-        self._connections = 0
+        self._admissions: dict[int, Admission] = {}
+        self.guard = ConnectionGuard()
         self._thread: threading.Thread | None = None
         self._stopped = False
         super().__init__(address, Handler)
@@ -503,12 +529,11 @@ class AnprdHTTPServer(ThreadingHTTPServer):
         self.app.service.configure(api_config)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        limit = self.app.service.settings.max_connections
-        with self._conn_lock:
-            refuse = self._connections >= limit
-            if not refuse:
-                self._connections += 1
-        if refuse:
+        settings = self.app.service.settings
+        client = str(client_address[0]) if client_address else ""
+        admission = self.guard.admit(client, request, settings.max_connections,
+                                     settings.max_connections_per_client)
+        if admission is None:
             self.app.metrics.connections_refused.inc()
             try:
                 request.settimeout(1.0)
@@ -517,24 +542,40 @@ class AnprdHTTPServer(ThreadingHTTPServer):
                 pass
             self.shutdown_request(request)
             return
+        if admission.reserved:
+            self.app.metrics.connections_reserved.inc()
+        with self._conn_lock:
+            self._admissions[id(request)] = admission
+        thread = threading.Thread(target=self.process_request_thread,
+                                  args=(request, client_address), daemon=True)
         try:
-            super().process_request(request, client_address)
+            thread.start()
         except Exception:
-            with self._conn_lock:
-                self._connections -= 1
+            self._forget(request)
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            with self._conn_lock:
-                self._connections -= 1
+            self._forget(request)
+
+    def _forget(self, request: Any) -> None:
+        self.guard.unwatch(request)
+        with self._conn_lock:
+            admission = self._admissions.pop(id(request), None)
+        if admission is not None:
+            self.guard.release(admission)
+
+    def admission_of(self, request: Any) -> Admission | None:
+        with self._conn_lock:
+            return self._admissions.get(id(request))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("error on connection from %s", client_address, exc_info=True)
 
     def start(self) -> AnprdHTTPServer:
+        self.guard.start()
         self._thread = threading.Thread(
             target=self.serve_forever, args=(0.1,), name="anprd-http", daemon=True
         )
@@ -549,6 +590,7 @@ class AnprdHTTPServer(ThreadingHTTPServer):
         if self._thread is not None and self._thread.is_alive():
             super().shutdown()
             self._thread.join(timeout=5)
+        self.guard.stop()
         self.server_close()
 
 

@@ -603,8 +603,17 @@ def test_connection_cap(make_server, no_plates):
     idle = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(4)]
     try:
         time.sleep(0.2)
-        r = raw_exchange(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        # The API's slots are full: the API is refused, health and metrics still answer.
+        r = raw_exchange(s.port, b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n")
         assert r is not None and r.status == 503 and r.headers["retry-after"] == "1"
+        r = raw_exchange(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert r is not None and r.status == 200
+        more = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(8)]
+        time.sleep(0.2)
+        r = raw_exchange(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert r is not None and r.status == 200  # in the place of an idle reserved one
+        for sock in more:
+            sock.close()
     finally:
         for sock in idle:
             sock.close()
@@ -615,6 +624,53 @@ def test_connection_cap(make_server, no_plates):
             break
         time.sleep(0.05)
     assert r is not None and r.status == 200
+
+
+def test_trickling_clients_are_cut_off_and_health_answers_meanwhile(make_server, no_plates):
+    s = make_server(no_plates, api={"request_timeout_s": 1.5, "max_connections": 64})
+    socks = []
+    for _ in range(64):
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        sock.sendall(b"POST /v1/recognize HTTP/1.1\r\nHost: x\r\n")
+        socks.append(sock)
+    try:
+        t0 = time.monotonic()
+        answers = []
+        while time.monotonic() - t0 < 2.0:  # a byte every 0.3 s: never idle long enough
+            for sock in socks:
+                try:
+                    sock.sendall(b"X")
+                except OSError:
+                    pass
+            answers += [request(s, "GET", path).status for path in ("/healthz", "/metrics")]
+            time.sleep(0.3)
+        assert answers and all(a == 200 for a in answers), answers
+        # Each trickler was closed at its deadline (1.5 s and a grace), not served forever.
+        socks[0].settimeout(5)
+        closed = False
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not closed:
+            try:
+                closed = socks[0].recv(4096) == b""
+            except (ConnectionResetError, TimeoutError):
+                closed = True
+        assert closed
+        assert time.monotonic() - t0 < 6
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def test_one_client_cannot_take_every_connection(make_server, no_plates):
+    s = make_server(no_plates, api={"max_connections": 8, "max_connections_per_client": 3})
+    held = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(3)]
+    try:
+        time.sleep(0.2)
+        r = raw_exchange(s.port, b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert r is not None and r.status == 503  # a fourth from the same address
+    finally:
+        for sock in held:
+            sock.close()
 
 
 def test_internal_error_is_500_json_without_details(make_server, caplog):
