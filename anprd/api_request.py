@@ -61,6 +61,7 @@ class ApiSettings:
     request_timeout_s: float = 30.0
     max_connections: int = 64
     max_connections_per_client: int = 32
+    memory_budget_bytes: int = 3 * 1024 * 1024 * 1024
     retry_after_s: int = 1
 
     @classmethod
@@ -99,6 +100,7 @@ class ApiSettings:
             max_connections=max(4, int(get("max_connections", base.max_connections))),
             max_connections_per_client=max(1, int(get("max_connections_per_client",
                                                       base.max_connections_per_client))),
+            memory_budget_bytes=int(get("memory_budget_bytes", base.memory_budget_bytes)),
             retry_after_s=max(1, int(get("retry_after_s", base.retry_after_s))),
         )
 

@@ -186,6 +186,8 @@ class ApiConfig(BaseModel):
     request_timeout_s: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = 30.0
     max_connections: Annotated[int, Field(strict=True, ge=4)] = 64
     max_connections_per_client: PosInt = 32
+    # Memory that concurrent recognitions share; one that does not fit waits its turn (503).
+    memory_budget_bytes: PosInt = 3 * 1024 * 1024 * 1024
 
     @field_validator("token")
     @classmethod

@@ -29,8 +29,10 @@ from anprd.api_request import (
     ApiSettings,
     RecognizeQuery,
     check_content_type,
+    check_pixels,
     decode_image,
     extract_multipart_image,
+    sniff_image,
 )
 from anprd.reads import ALPHABET, BLANK, PlateRead
 
@@ -122,6 +124,44 @@ def plate_json(read: PlateRead, size: tuple[int, int] | None = None) -> dict[str
 # ---------------------------------------------------------------------- the service
 
 
+# What one request costs beside its decoded picture: the pyramid, which starts within
+# PICTURE_MAX_PIXELS whatever the picture's size, and the network's buffers.
+REQUEST_BASE_BYTES = 150 * 1024 * 1024
+# The decoded picture (3 bytes a pixel), its grey copy and a shrunk copy, at most.
+BYTES_PER_PIXEL = 9
+
+
+def request_cost(pixels: int) -> int:
+    """Memory one recognition of a picture of `pixels` pixels may take, in bytes."""
+    return REQUEST_BASE_BYTES + BYTES_PER_PIXEL * pixels
+
+
+class MemoryBudget:
+    """Bytes that concurrent requests share; a request that does not fit is refused
+    (503), so that however many arrive at once the process stays within its budget."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.used = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def hold(self, n: int, too_busy: ApiError) -> Iterator[None]:
+        with self._lock:
+            if n > self.total:
+                raise ApiError(422, f"recognizing this picture would take about {n >> 20} MB; "
+                                    f"the service's budget is {self.total >> 20} MB "
+                                    "(api.memory_budget_bytes)")
+            if self.used + n > self.total:
+                raise too_busy
+            self.used += n
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.used -= n
+
+
 class RecognizeService:
     """Everything `POST /v1/recognize` does, minus reading the socket.
 
@@ -136,6 +176,7 @@ class RecognizeService:
         self._sem: threading.BoundedSemaphore | None = None
         self.settings = ApiSettings()
         self.in_flight = 0
+        self.budget = MemoryBudget(self.settings.memory_budget_bytes)
         self.configure(api_config)
 
     def configure(self, api_config: Any) -> None:
@@ -144,6 +185,7 @@ class RecognizeService:
         with self._lock:
             if self._sem is None or settings.max_concurrent != self.settings.max_concurrent:
                 self._sem = threading.BoundedSemaphore(settings.max_concurrent)
+            self.budget.total = settings.memory_budget_bytes
             self.settings = settings
 
     def check_auth(self, authorization: str | None) -> None:
@@ -220,11 +262,14 @@ class RecognizeService:
         data = self.image_bytes(body, content_type, query)
         if not data:
             raise ApiError(400, f"the field {MULTIPART_FIELD!r} is empty")
-        image, _info = decode_image(data, self.settings.max_pixels)
+        info = sniff_image(data)
+        check_pixels(info, self.settings.max_pixels)
         detector = self.detector_provider()
         if detector is None:
             raise ApiError(503, "model not loaded yet; retry shortly", {"Retry-After": "5"})
-        reads = detector.detect([image], [query.params()])[0]
+        with self.budget.hold(request_cost(info.pixels), self.too_busy()):
+            image, _info = decode_image(data, self.settings.max_pixels)
+            reads = detector.detect([image], [query.params()])[0]
         ms = (time.perf_counter() - t0) * 1000.0
         h, w = image.shape[:2]
         return {

@@ -849,3 +849,18 @@ def test_schemathesis_against_openapi(fuzz_server, mode):
             assert mode == "negative"
     assert seen and max(seen) < 500
     _still_serving(fuzz_server)
+
+
+def test_concurrent_requests_share_a_memory_budget(make_server, no_plates):
+    from anprd.recognize import request_cost
+
+    one = request_cost(640 * 480)
+    s = make_server(no_plates, api={"memory_budget_bytes": one + one // 2})
+    assert post_image(s, JPEG).status == 200
+    with s.service.budget.hold(one, s.service.too_busy()):  # another request holds it
+        r = post_image(s, JPEG)
+        assert_json_error(r, 503)
+        assert r.headers["retry-after"] == "1"
+    assert post_image(s, JPEG).status == 200
+    s.configure({"memory_budget_bytes": one // 2})
+    assert "budget" in assert_json_error(post_image(s, JPEG), 422)
