@@ -58,6 +58,7 @@ from anprd.polygons import _polygon_area, _self_intersection
 from anprd.reads import DetectParams
 from anprd.redact import _SCHEME_RE, redact_text, redact_url
 from anprd.sinks.config import SinkConfig, sink_problems
+from anprd.weights_check import weights_problem
 
 # Readings less probable than this make no event (and are not listed by `detect`).
 DEFAULT_MIN_CONFIDENCE = 0.6
@@ -591,4 +592,6 @@ def _check_weights(
             add(loc, f"is a folder, not a weights file: {path}", line)
         elif not path.is_file():
             add(loc, f"weights file not found: {path} {hint}", line)
+        elif (problem := weights_problem(path)) is not None:
+            add(loc, problem, line)
 

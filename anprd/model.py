@@ -24,7 +24,6 @@ All views share their layers, so one `.keras` file holds everything:
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import keras
 from keras import layers, ops
 
 from .reads import N_CLASSES, N_POSITIONS
+from .weights_check import weights_problem
 from .window import N_COLUMNS, WINDOW_H, WINDOW_W
 
 
@@ -323,9 +323,11 @@ CUSTOM_OBJECTS = {
 
 
 def load_model(path) -> keras.Model:
-    """The network in a `.keras` file. A file that is no zip archive (cut short, or not
-    weights at all) is a ValueError saying so: Keras's own message says "File not found"."""
-    if Path(path).is_file() and not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a .keras weights file (a zip archive): damaged, "
-                         "cut short, or another kind of file")
+    """The network in a `.keras` file. A file that cannot be read, or is no model archive
+    (cut short, or not weights at all), is a ValueError naming the cause: Keras's own
+    message says "File not found"."""
+    if Path(path).is_file():
+        problem = weights_problem(Path(path))
+        if problem is not None:
+            raise ValueError(problem)
     return keras.saving.load_model(path, custom_objects=CUSTOM_OBJECTS, compile=False)

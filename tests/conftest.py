@@ -35,3 +35,14 @@ def trainer_scenes(out: Path, *args: str) -> None:
 
     subprocess.run([sys.executable, "-m", "trainer", "scenes", *args, "--out", str(out)],
                    check=True, cwd=REPO_ROOT, capture_output=True)
+
+
+def fake_weights(path: Path) -> Path:
+    """A stand-in weights file for config tests: a zip archive with a Keras config.json,
+    which is all that check-config reads of it."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps({"class_name": "Functional", "config": {}}))
+    return path

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import fake_weights
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -46,7 +47,7 @@ BASE: dict[str, Any] = {
 def write(tmp_path: Path, text: str, *, weights: bool = True) -> Path:
     """A config file in tmp_path, with an empty weights file beside it (w.keras)."""
     if weights:
-        (tmp_path / "w.keras").write_bytes(b"")
+        fake_weights(tmp_path / "w.keras")
     path = tmp_path / "anprd.yaml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
@@ -152,7 +153,7 @@ def test_config_objects_are_frozen(tmp_path: Path) -> None:
 def test_example_config_is_valid(tmp_path: Path) -> None:
     (tmp_path / "config").mkdir()
     (tmp_path / "weights").mkdir()
-    (tmp_path / "weights" / "anprd.keras").write_bytes(b"")
+    fake_weights(tmp_path / "weights" / "anprd.keras")
     example = tmp_path / "config" / "anprd.example.yaml"
     shutil.copy(REPO_ROOT / "config" / "anprd.example.yaml", example)
     cfg = load_config(example)
@@ -297,7 +298,7 @@ def test_reader_weights_are_checked_and_taken_from_the_config_folder(tmp_path: P
     problem = one_problem(tmp_path, text)
     assert problem.path == "model.reader_weights" and problem.line == 3
     assert f"weights file not found: {tmp_path / 'r.keras'}" in problem.message
-    (tmp_path / "r.keras").write_bytes(b"")
+    fake_weights(tmp_path / "r.keras")
     cfg = load_config(write(tmp_path, text))
     assert cfg.model.reader_weights == (tmp_path / "r.keras",)
     assert cfg.model.readers == (tmp_path / "r.keras",)
@@ -311,7 +312,7 @@ def test_several_reader_weights_each_checked(tmp_path: Path) -> None:
     problem = one_problem(tmp_path, text)
     assert problem.path == "model.reader_weights[1]"
     assert f"weights file not found: {tmp_path / 'r.keras'}" in problem.message
-    (tmp_path / "r.keras").write_bytes(b"")
+    fake_weights(tmp_path / "r.keras")
     cfg = load_config(write(tmp_path, text))
     assert cfg.model.readers == (tmp_path / "w.keras", tmp_path / "r.keras")
 
@@ -686,3 +687,16 @@ def test_a_camera_url_port_that_is_not_a_port_is_refused(tmp_path: Path, url: st
     problem = one_problem(tmp_path, make({"url": url}))
     assert problem.path == "cameras[0].url"
     assert "the port is not a number from 1 to 65535" in problem.message
+
+
+def test_weights_that_are_no_model_are_named_by_check_config(tmp_path: Path) -> None:
+    import zipfile
+
+    (tmp_path / "w.keras").write_text("this is a text file\n")
+    problem = one_problem(tmp_path, make(), weights=False)
+    assert problem.path == "model.weights"
+    assert "is not a .keras weights file (a zip archive)" in problem.message
+    with zipfile.ZipFile(tmp_path / "w.keras", "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    problem = one_problem(tmp_path, make(), weights=False)
+    assert "is a zip archive but not a .keras model" in problem.message

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import fake_weights
 
 from anprd.config import ConfigError, load_config
 from anprd.known_plates import KnownPlates, neighbours, normalise_plate
@@ -136,7 +137,7 @@ def test_duplicate_sink_names_are_refused(tmp_path):
 
 
 def test_check_config_reports_lists_and_sinks(tmp_path):
-    (tmp_path / "w.keras").write_bytes(b"")
+    fake_weights(tmp_path / "w.keras")
     path = config_file(tmp_path, """
         model: {weights: w.keras}
         events:
