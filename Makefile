@@ -9,12 +9,13 @@ PIP_STAMP := $(VENV)/.anprd-installed
 TYPEFACE  := build/fonts/anprd-legacy.ttf
 
 # Debian packages the project needs: fonts for the plate renderer, GStreamer's RTSP server
-# and Mosquitto for the tests (the tests start them), wallpapers for training backgrounds.
+# and Mosquitto for the tests (the tests start them), Prometheus's promtool for the alert
+# rules, wallpapers for training backgrounds.
 APT_PACKAGES := python3-venv \
 	fonts-opendin fonts-roboto-unhinted fonts-liberation fonts-urw-base35 fonts-dejavu-extra \
 	python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad \
-	mosquitto \
+	mosquitto prometheus \
 	mate-backgrounds ukui-wallpapers
 
 .PHONY: setup apt-deps test lint run clean

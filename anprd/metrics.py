@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+# The camera states of anprd.sources.SourceState, as the stream_state metric's label.
+STREAM_STATES = ("starting", "up", "retrying", "ended", "stopped")
 # Detector batch latency buckets (seconds): from a fast GPU batch to a slow CPU pyramid.
 DETECT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -27,6 +29,10 @@ class CameraMetrics:
         self._errors = metrics.decode_errors.labels(camera)
         self._up = metrics.stream_up.labels(camera)
         self._reconnects = metrics.stream_reconnects.labels(camera)
+        self._failures = metrics.stream_failures.labels(camera)
+        self._states = {state: metrics.stream_state.labels(camera, state)
+                        for state in STREAM_STATES}
+        self.stream_state("starting")
         self._reads = metrics.plate_reads.labels(camera)
         self._events = metrics.plate_events.labels(camera)
         self._last_event = metrics.last_event_timestamp.labels(camera)
@@ -47,6 +53,13 @@ class CameraMetrics:
 
     def stream_up(self, up: bool) -> None:
         self._up.set(1 if up else 0)
+
+    def stream_state(self, state: str) -> None:
+        for name, gauge in self._states.items():
+            gauge.set(1 if name == state else 0)
+
+    def attempt_failed(self) -> None:
+        self._failures.inc()
 
     def reconnected(self) -> None:
         self._reconnects.inc()
@@ -133,6 +146,17 @@ class Metrics:
             cam,
             registry=r,
         )
+        self.stream_failures = Counter(
+            "anprd_stream_failures",
+            "Attempts to open or read the camera's stream that failed (each is retried).",
+            cam, registry=r,
+        )
+        self.stream_state = Gauge(
+            "anprd_stream_state",
+            "1 for the camera's current state (starting, up, retrying, ended: a file played "
+            "to its end, stopped), 0 for the others.",
+            ("camera", "state"), registry=r,
+        )
         self.detect_seconds = Histogram(
             "anprd_detect_seconds",
             "Detector latency per batch of frames (one frame from each ready camera).",
@@ -203,7 +227,8 @@ class Metrics:
         # The series labelled by camera, dropped together when a camera is removed.
         self._per_camera = (
             self.frames_decoded, self.frames_sampled, self.frames_dropped, self.decode_errors,
-            self.stream_up, self.stream_reconnects, self.plate_reads, self.plate_events,
+            self.stream_up, self.stream_reconnects, self.stream_failures,
+            self.plate_reads, self.plate_events,
             self.last_event_timestamp,
         )
         self._cameras: dict[str, CameraMetrics] = {}
@@ -231,6 +256,11 @@ class Metrics:
         for metric in self._per_camera:
             try:
                 metric.remove(name)
+            except KeyError:
+                pass
+        for state in STREAM_STATES:
+            try:
+                self.stream_state.remove(name, state)
             except KeyError:
                 pass
 

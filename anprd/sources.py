@@ -85,6 +85,8 @@ class SourceObserver(Protocol):
     def frame_dropped(self) -> None: ...
     def decode_error(self) -> None: ...
     def stream_up(self, up: bool) -> None: ...
+    def stream_state(self, state: str) -> None: ...
+    def attempt_failed(self) -> None: ...
     def reconnected(self) -> None: ...
 
 
@@ -193,6 +195,8 @@ class CameraSource:
         reload has a new reader reporting under the same name)."""
         self._stop.set()
         self.observer.stream_up(False)
+        if self._state != SourceState.ENDED:
+            self.observer.stream_state(SourceState.STOPPED.value)
         self.observer = NullObserver()
 
     def join(self, timeout: float | None = None) -> bool:
@@ -238,6 +242,7 @@ class CameraSource:
                 return
             previous, self._state, self._since = self._state, state, time.time()
         self.observer.stream_up(state == SourceState.UP)
+        self.observer.stream_state(state.value)
         msg = f"camera {self.spec.name}: {previous.value} -> {state.value}"
         if state == SourceState.UP:
             log.info("%s (%s)", msg, self.spec.safe_url)
@@ -249,6 +254,7 @@ class CameraSource:
             log.info("%s", msg)
 
     def _failed(self, reason: str) -> None:
+        self.observer.attempt_failed()
         self.last_error = redact(reason)
         self._set_state(SourceState.RETRYING, self.last_error)
 

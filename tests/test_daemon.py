@@ -485,3 +485,17 @@ def test_run_is_listed_in_the_cli():
     r = subprocess.run([sys.executable, "-m", "anprd", "run", "--help"], cwd=REPO,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "--config" in r.stdout and "--once" in r.stdout
+
+
+def test_alert_rules_are_valid_for_promtool():
+    import shutil
+
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (make setup installs Debian's prometheus)")
+    rules = REPO / "config" / "prometheus-alerts.yaml"
+    result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = rules.read_text()
+    assert 'anprd_stream_state{state=~"retrying|starting"}' in text  # not stream_up: files end

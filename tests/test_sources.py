@@ -243,6 +243,11 @@ def test_missing_file_is_retried_until_it_appears(tmp_path, synth):
     frames = drain(src, 20)
     assert len(frames) == 48 and src.state == SourceState.ENDED
     assert m.value("anprd_stream_reconnects_total", "later") == 1
+    assert m.value("anprd_stream_failures_total", "later") >= 1
+    # A file that played to its end is "ended", which a dashboard tells from "down".
+    ended = {"camera": "later", "state": "ended"}
+    assert m.registry.get_sample_value("anprd_stream_state", ended) == 1
+    assert m.registry.get_sample_value("anprd_stream_state", {**ended, "state": "up"}) == 0
 
 
 def test_unreachable_stream_retries_logs_once_and_hides_the_password(caplog):
@@ -259,9 +264,12 @@ def test_unreachable_stream_retries_logs_once_and_hides_the_password(caplog):
     src = CameraSource(spec, m.camera("dark"))
     src.start()
     assert wait_until(lambda: caplog.text.count("reopening in") >= 4, 10)
+    failures = m.value("anprd_stream_failures_total", "dark")
     src.stop()
     assert src.join(5)
     assert m.value("anprd_stream_up", "dark") == 0
+    # Every failed attempt is counted; none succeeded, so no reconnection is.
+    assert failures >= 4 and m.value("anprd_stream_reconnects_total", "dark") == 0
     assert "s3cr3t" not in caplog.text and "s3cr3t" not in str(src.info())
     assert "admin:***@127.0.0.1" in caplog.text
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
