@@ -133,8 +133,23 @@ def check_pixels(info: ImageInfo, max_pixels: int) -> None:
         )
 
 
-def decode_image(data: bytes, max_pixels: int) -> tuple[np.ndarray, ImageInfo]:
+def jpeg_reduction(info: ImageInfo, enough: int = PICTURE_MAX_PIXELS) -> int:
+    """How much smaller (1, 2, 4 or 8 times a side) a JPEG can be decoded and still hold
+    `enough` pixels: the detector shrinks a bigger picture to that size anyway."""
+    if info.format != "jpeg":
+        return 1
+    f = 1
+    while f < 8 and info.pixels // ((2 * f) ** 2) >= enough:
+        f *= 2
+    return f
+
+
+def decode_image(
+    data: bytes, max_pixels: int, reduce: int = 1
+) -> tuple[np.ndarray, ImageInfo]:
     """The picture as BGR uint8 (H, W, 3), its pixel count checked from the header first.
+    `reduce` (a JPEG's `jpeg_reduction`) decodes each side that many times smaller, at
+    the decoder's cost of the smaller picture.
 
     Pillow decodes it: a damaged file is an exception with its reason, which becomes the
     answer, where OpenCV's decoders print to the process's stderr (a client could write
@@ -148,6 +163,8 @@ def decode_image(data: bytes, max_pixels: int) -> tuple[np.ndarray, ImageInfo]:
         with Image.open(io.BytesIO(data), formats=(_PIL_FORMATS[info.format],)) as im:
             if im.width * im.height > max_pixels:
                 raise ApiError(422, f"the {kind} image is larger than its header said")
+            if reduce > 1:
+                im.draft("RGB", (-(-im.width // reduce), -(-im.height // reduce)))
             im.load()
             # Each step copies the picture only when it has to: a copy of a 40 MP
             # picture is 120-160 MB.
@@ -167,7 +184,8 @@ def decode_image(data: bytes, max_pixels: int) -> tuple[np.ndarray, ImageInfo]:
     cv2.cvtColor(image, cv2.COLOR_RGB2BGR, dst=image)  # in place
     h, w = image.shape[:2]
     # EXIF orientation may swap the sides; the pixel count must match the header's.
-    if image.size == 0 or h * w != info.pixels:
+    expected = (-(-info.width // reduce)) * (-(-info.height // reduce))
+    if image.size == 0 or h * w not in (info.pixels, expected):
         raise ApiError(422, f"corrupt {kind} image: its data does not match its header")
     return image, info
 

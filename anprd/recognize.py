@@ -9,6 +9,7 @@ serialisation of `PlateRead`s. `anprd.http` only moves bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import itertools
 import logging
@@ -32,6 +33,7 @@ from anprd.api_request import (
     check_pixels,
     decode_image,
     extract_multipart_image,
+    jpeg_reduction,
     sniff_image,
 )
 from anprd.reads import ALPHABET, BLANK, PlateRead
@@ -134,6 +136,13 @@ BYTES_PER_PIXEL = 9
 def request_cost(pixels: int) -> int:
     """Memory one recognition of a picture of `pixels` pixels may take, in bytes."""
     return REQUEST_BASE_BYTES + BYTES_PER_PIXEL * pixels
+
+
+def scaled(read: PlateRead, scale: float) -> PlateRead:
+    """`read` with its box in pixels `scale` times bigger."""
+    x1, y1, x2, y2 = read.box
+    box = (round(x1 * scale), round(y1 * scale), round(x2 * scale), round(y2 * scale))
+    return dataclasses.replace(read, box=box)
 
 
 class MemoryBudget:
@@ -267,11 +276,17 @@ class RecognizeService:
         detector = self.detector_provider()
         if detector is None:
             raise ApiError(503, "model not loaded yet; retry shortly", {"Retry-After": "5"})
-        with self.budget.hold(request_cost(info.pixels), self.too_busy()):
-            image, _info = decode_image(data, self.settings.max_pixels)
+        reduce = jpeg_reduction(info)
+        with self.budget.hold(request_cost(info.pixels // reduce**2), self.too_busy()):
+            image, _info = decode_image(data, self.settings.max_pixels, reduce)
             reads = detector.detect([image], [query.params()])[0]
+        scale = math.sqrt(info.pixels / (image.shape[0] * image.shape[1]))
+        if scale != 1.0:  # boxes in the picture's own pixels, as sent
+            reads = [scaled(r, scale) for r in reads]
+            h, w = round(image.shape[0] * scale), round(image.shape[1] * scale)
+        else:
+            h, w = image.shape[:2]
         ms = (time.perf_counter() - t0) * 1000.0
-        h, w = image.shape[:2]
         return {
             "width": int(w),
             "height": int(h),

@@ -680,3 +680,27 @@ def test_tiny_pictures_are_answered(real, w, h):
     r = post_image(real, encode(synthetic_picture(w, h), ".png"), "image/png", timeout=60)
     assert r.status == 200, r.body
     assert (r.json["width"], r.json["height"]) == (w, h)
+
+
+def test_a_big_jpeg_is_decoded_smaller_and_answered_in_its_own_pixels():
+    """A 12 MP photo is decoded at half its sides (the detector would shrink it to
+    that anyway); the boxes come back in the photo's own pixels."""
+    from daemon_helpers import make_read
+
+    from anprd.api_request import RecognizeQuery
+    from anprd.recognize import RecognizeService
+
+    class Recorder:
+        shapes: list = []
+
+        def detect(self, images, params):
+            h, w = images[0].shape[:2]
+            self.shapes.append((h, w))
+            return [[make_read("AB123CD", box=(w // 4, h // 4, w // 2, h // 2))]]
+
+    photo = encode(synthetic_picture(4000, 3000), ".jpg")
+    service = RecognizeService(lambda: Recorder())
+    result = service.recognize(photo, "image/jpeg", RecognizeQuery())
+    assert Recorder.shapes == [(1500, 2000)]
+    assert (result["width"], result["height"]) == (4000, 3000)
+    assert result["plates"][0]["box"] == [1000, 750, 2000, 1500]
