@@ -25,7 +25,6 @@ from typing import Any
 
 HEALTH_RESERVE = 8
 RESERVE_DEADLINE_S = 5.0
-RESERVE_PATIENCE_S = 0.0
 HEALTH_ROUTES = ("/healthz", "/readyz", "/metrics")
 GRACE_S = 1.0  # past the deadline, so that a plain socket time-out answers 408 first
 
@@ -49,7 +48,6 @@ class ConnectionGuard:
         self._deadlines: dict[int, tuple[Any, float]] = {}
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
-        self.cut_off = 0  # connections closed at their deadline
 
     # -------------------------------------------------------------------- slots
     def admit(self, client: str, sock: Any, max_connections: int,
@@ -64,8 +62,7 @@ class ConnectionGuard:
                 self._per_client[client] = mine + 1
                 return Admission(client, False, sock, now)
             if len(self._reserve) >= HEALTH_RESERVE:
-                slow = [a for a in self._reserve
-                        if not a.arrived and now - a.started >= RESERVE_PATIENCE_S]
+                slow = [a for a in self._reserve if not a.arrived]
                 if not slow:
                     return None
                 evict = min(slow, key=lambda a: a.started)
@@ -74,7 +71,6 @@ class ConnectionGuard:
             admission = Admission(client, True, sock, now)
             self._reserve.append(admission)
         if evict is not None:
-            self.cut_off += 1
             _cut(evict.sock)
         return admission
 
@@ -94,11 +90,6 @@ class ConnectionGuard:
                 self._per_client[admission.client] = left
             else:
                 self._per_client.pop(admission.client, None)
-
-    @property
-    def open_connections(self) -> int:
-        with self._lock:
-            return self._normal + len(self._reserve)
 
     # ----------------------------------------------------------------- deadlines
     def watch(self, sock: Any, seconds: float) -> None:
@@ -127,7 +118,6 @@ class ConnectionGuard:
                 late = [k for k, (_s, t) in self._deadlines.items() if t <= now]
                 socks = [self._deadlines.pop(k)[0] for k in late]
             for sock in socks:
-                self.cut_off += 1
                 _cut(sock)
 
 

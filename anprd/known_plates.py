@@ -201,8 +201,7 @@ class KnownPlates:
                 continue
             if near is None:
                 near = neighbours(plate)
-            found = [p for p in near if p in idx] if len(idx) > len(near) else \
-                [p for p in idx if p in near]
+            found = [p for p in near if p in idx]
             if len(found) == 1:
                 return Match(lst.name, idx[found[0]], found[0], 1)
         return None

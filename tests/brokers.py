@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from daemon_helpers import free_port
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 
@@ -26,12 +28,6 @@ def mosquitto_missing() -> str | None:
     if not Path(MOSQUITTO).is_file():
         return "mosquitto is not installed (make setup installs the Debian package)"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Mosquitto:
