@@ -7,7 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from anprd.config import Config, ConfigError, load_config
+from anprd.config import Config
+from anprd.config_load import ConfigError, load_config
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

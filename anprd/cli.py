@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from anprd import __version__, bench, check_config, detect_cli, evaluate, run_cli, sinks_cli
-from anprd.config import ConfigError
+from anprd.config_problems import ConfigError
 from anprd.redact import redact_text
 
 # Subcommand modules, in the order `anprd --help` lists them.

@@ -29,20 +29,19 @@ import os
 import signal
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from anprd import __version__
-from anprd.config import CameraConfig, Config, ConfigError, load_config
+from anprd.config import CameraConfig, Config
 from anprd.events import EventSink, iso_utc
 from anprd.known_plates import UNLISTED, KnownPlates
-from anprd.metrics import CameraMetrics, Metrics
-from anprd.reads import DetectParams
+from anprd.metrics import Metrics
 from anprd.redact import redact_text
+from anprd.reload import camera_changes, read_again, sections_needing_restart
+from anprd.running import Camera, RunStats
 from anprd.runtime import DetectorLike, DetectorLoader, load_detector, source_spec, tracker_params
 from anprd.sinks.delivery import Sinks
 from anprd.sources import CameraSource, Frame, SourceState
@@ -52,33 +51,6 @@ log = logging.getLogger("anprd.daemon")
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
 DRAIN_TIMEOUT_S = 5.0  # how long SIGTERM waits for the detector's batch in progress
-
-
-@dataclass(eq=False)
-class Camera:
-    """One running camera: its config, reader, tracker and metrics."""
-
-    config: CameraConfig
-    source: CameraSource
-    tracker: Tracker
-    metrics: CameraMetrics
-    params: DetectParams
-    flushed: bool = False  # ended and its tracks closed
-    removed: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-
-@dataclass
-class RunStats:
-    """Figures for the benchmark and tests. Event latency: from the frame that made the
-    event due (its last read) to its line on disk; the latest 10000 events."""
-
-    frames: int = 0
-    events: int = 0
-    event_latency_s: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
 
 
 # ----------------------------------------------------------------------------- daemon
@@ -216,6 +188,8 @@ class Daemon:
         return EXIT_OK
 
     def _tell_camera_states(self) -> None:
+        if not self.sinks.deliveries:
+            return
         with self._lock:
             cams = list(self._cameras.values())
         for cam in cams:
@@ -304,17 +278,8 @@ class Daemon:
     def reload(self) -> bool:
         """Apply the config file again; False (and the running config kept) if invalid."""
         log.info("reloading %s", self.config_path)
-        try:
-            # The weights are in memory already: a missing file is no reason to refuse.
-            new = load_config(self.config_path, check_files=False)
-        except ConfigError as e:
-            for problem in e.problems:
-                log.error("%s", problem)
-            log.error("reload refused (%d problems): keeping the running config",
-                      len(e.problems))
-            return False
-        except Exception as e:  # noqa: BLE001
-            log.error("reload refused: %s; keeping the running config", redact_text(str(e)))
+        new = read_again(self.config_path)
+        if new is None:
             return False
         try:
             self.sink.reopen()  # after log rotation, a new file
@@ -324,19 +289,15 @@ class Daemon:
         if new.lists != old.lists:
             self.known = KnownPlates(new.lists)
             log.info("reload: known plates: %d in %d lists", len(self.known), len(new.lists))
-        for section in ("model", "http", "events"):
-            if getattr(new, section) != getattr(old, section):
-                log.warning("reload: changes to '%s' need a restart; kept as they were", section)
+        for section in sections_needing_restart(old, new):
+            log.warning("reload: changes to '%s' need a restart; kept as they were", section)
         if new.api != old.api and self.http_server is not None:
             try:
                 self.http_server.configure(new.api)
             except Exception as e:  # noqa: BLE001
                 log.error("reload: cannot apply the 'api' section: %s", e)
-        old_cams = {c.name: c for c in old.cameras if c.enabled}
-        new_cams = {c.name: c for c in new.cameras if c.enabled}
-        added = [n for n in new_cams if n not in old_cams]
-        removed = [n for n in old_cams if n not in new_cams]
-        changed = [n for n in new_cams if n in old_cams and new_cams[n] != old_cams[n]]
+        added, removed, changed = camera_changes(old, new)
+        new_cams = {c.name: c for c in new.cameras}
         with self._lock:
             for name in removed:
                 if name in self._cameras:

@@ -25,7 +25,6 @@ import socketserver
 import threading
 import time
 import urllib.parse
-import weakref
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,16 +33,16 @@ from typing import Any
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
     generate_latest,
 )
 
 from anprd import __version__
 from anprd.api_openapi import openapi_document
 from anprd.api_request import ApiError, check_content_type, parse_query
+from anprd.http_body import BodyReader, _BodyError
 from anprd.http_guard import HEALTH_ROUTES, RESERVE_DEADLINE_S, Admission, ConnectionGuard
+from anprd.http_listen import parse_listen
+from anprd.http_metrics import api_metrics
 from anprd.recognize import RecognizeService
 
 log = logging.getLogger("anprd.http")
@@ -58,73 +57,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "/v1/recognize": ("POST",),
 }
 
-_MAX_CHUNK_LINE = 1024
-_MAX_TRAILERS = 32
-_LINGER_S = 1.0
-_LINGER_BYTES = 4 * 1024 * 1024
-
-
-# ---------------------------------------------------------------------------- metrics
-
-
-class _ApiMetrics:
-    def __init__(self, registry: CollectorRegistry):
-        self.requests = Counter(
-            "anprd_http_requests",
-            "HTTP requests answered, by route and status code",
-            ["route", "code"],
-            registry=registry,
-        )
-        self.recognize_seconds = Histogram(
-            "anprd_recognize_seconds",
-            "Time to answer a successful POST /v1/recognize (body read, decode, detection)",
-            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32),
-            registry=registry,
-        )
-        self.recognize_in_flight = Gauge(
-            "anprd_recognize_in_flight",
-            "POST /v1/recognize requests being processed",
-            registry=registry,
-        )
-        self.connections_refused = Counter(
-            "anprd_http_connections_refused",
-            "Connections refused because too many were open",
-            registry=registry,
-        )
-        self.connections_reserved = Counter(
-            "anprd_http_connections_reserved",
-            "Connections beyond the API's slots, served for health and metrics only",
-            registry=registry,
-        )
-
-
-_metrics_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, _ApiMetrics] = (
-    weakref.WeakKeyDictionary()
-)
-_metrics_lock = threading.Lock()
-
-
-def _api_metrics(registry: CollectorRegistry) -> _ApiMetrics:
-    """One set of API metrics per registry, so that a restarted server can reuse it."""
-    with _metrics_lock:
-        m = _metrics_by_registry.get(registry)
-        if m is None:
-            m = _metrics_by_registry[registry] = _ApiMetrics(registry)
-        return m
-
-
 # ---------------------------------------------------------------------------- handler
 
 
-class _BodyError(Exception):
-    """The request body could not be read; the answer has been decided."""
-
-    def __init__(self, err: ApiError):
-        super().__init__(err.message)
-        self.err = err
-
-
-class Handler(BaseHTTPRequestHandler):
+class Handler(BodyReader, BaseHTTPRequestHandler):
     server: AnprdHTTPServer
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's
@@ -152,27 +88,6 @@ class Handler(BaseHTTPRequestHandler):
         super().handle()
         if self._linger:
             self._lingering_close()
-
-    def _lingering_close(self) -> None:
-        # The answer was sent before the body was read. Closing now, with the client's
-        # data unread, makes the kernel send a reset that can destroy the answer in
-        # flight; so half-close, and discard what still arrives for a moment.
-        try:
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_WR)
-            deadline = time.monotonic() + _LINGER_S
-            drained = 0
-            while drained < _LINGER_BYTES:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self.connection.settimeout(remaining)
-                chunk = self.connection.recv(65536)
-                if not chunk:
-                    break
-                drained += len(chunk)
-        except OSError:
-            pass
 
     def handle_one_request(self) -> None:
         # As the standard library's, but every method reaches `_dispatch` (an unknown
@@ -276,88 +191,6 @@ class Handler(BaseHTTPRequestHandler):
         self._send_json(err.status, {"error": err.message}, err.headers)
 
     # ------------------------------------------------------------------ body
-
-    def _body_framing(self) -> tuple[int | None, bool]:
-        """(Content-Length, chunked) of the request, 400 when they are invalid."""
-        te = self.headers.get_all("Transfer-Encoding") or []
-        cl = self.headers.get_all("Content-Length") or []
-        chunked = False
-        if te:
-            codings = [c.strip().lower() for v in te for c in v.split(",") if c.strip()]
-            if codings != ["chunked"]:
-                raise ApiError(400, "unsupported Transfer-Encoding; only chunked is accepted")
-            chunked = True
-        if cl:
-            if chunked:
-                raise ApiError(400, "both Content-Length and Transfer-Encoding given")
-            values = {v.strip() for v in cl}
-            if len(values) != 1 or not next(iter(values)).isdigit():
-                raise ApiError(400, "invalid Content-Length")
-            return int(next(iter(values))), False
-        return None, chunked
-
-    def _has_unread_body(self) -> bool:
-        if getattr(self, "_body_read", True):
-            return False
-        try:
-            length, chunked = self._body_framing()
-        except ApiError:
-            return True
-        return chunked or bool(length)
-
-    def _continue(self) -> None:
-        if self._expect_continue:
-            self._expect_continue = False
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            self.wfile.flush()
-
-    def _read_body(self, length: int | None, chunked: bool, limit: int) -> bytes:
-        self._continue()
-        # Read in full, or the answer lingers (closing with unread data resets it).
-        try:
-            if not chunked:
-                data = self.rfile.read(length or 0)
-                if len(data) != (length or 0):
-                    raise _BodyError(ApiError(400, "the body ended before its Content-Length"))
-            else:
-                data = self._read_chunked(limit)
-        except TimeoutError:
-            raise _BodyError(ApiError(408, "timed out reading the request body")) from None
-        self._body_read = True
-        return data
-
-    def _read_chunked(self, limit: int) -> bytes:
-        buf = bytearray()
-        while True:
-            line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
-            if not line.endswith(b"\n") or len(line) > _MAX_CHUNK_LINE:
-                raise _BodyError(ApiError(400, "malformed chunked body"))
-            size_text = line.split(b";", 1)[0].strip()
-            if (
-                not size_text
-                or len(size_text) > 16
-                or any(c not in b"0123456789abcdefABCDEF" for c in size_text)
-            ):
-                raise _BodyError(ApiError(400, "malformed chunk size"))
-            size = int(size_text, 16)
-            if size == 0:
-                for _ in range(_MAX_TRAILERS):
-                    trailer = self.rfile.readline(_MAX_CHUNK_LINE + 1)
-                    if trailer in (b"\r\n", b"\n"):
-                        return bytes(buf)
-                    if not trailer.endswith(b"\n"):
-                        break
-                raise _BodyError(ApiError(400, "malformed chunked body trailer"))
-            if len(buf) + size > limit:
-                raise _BodyError(
-                    ApiError(413, f"the body is larger than the limit of {limit} bytes")
-                )
-            chunk = self.rfile.read(size)
-            if len(chunk) != size or self.rfile.read(2) not in (b"\r\n",):
-                raise _BodyError(ApiError(400, "malformed chunked body"))
-            buf += chunk
-
-    # ---------------------------------------------------------------- routing
 
     def _dispatch(self) -> None:
         self._body_read = False
@@ -464,7 +297,7 @@ class _App:
         self.registry = registry
         self.ready = ready
         self.service = service
-        self.metrics = _api_metrics(registry)
+        self.metrics = api_metrics(registry)
         self.openapi = openapi_document()
 
 
@@ -592,29 +425,6 @@ class AnprdHTTPServer(ThreadingHTTPServer):
             self._thread.join(timeout=5)
         self.guard.stop()
         self.server_close()
-
-
-def parse_listen(listen: str) -> tuple[str, int, socket.AddressFamily]:
-    """`host:port`, `[v6]:port` or `:port` (all interfaces) to (host, port, family)."""
-    text = listen.strip()
-    if text.startswith("["):
-        host, sep, port_text = text[1:].partition("]:")
-        if not sep:
-            raise ValueError(f"invalid listen address {listen!r}: expected [ipv6]:port")
-        family = socket.AF_INET6
-    else:
-        host, sep, port_text = text.rpartition(":")
-        if not sep:
-            raise ValueError(f"invalid listen address {listen!r}: expected host:port")
-        if ":" in host:
-            raise ValueError(
-                f"invalid listen address {listen!r}: write IPv6 addresses as [addr]:port"
-            )
-        host = host or "0.0.0.0"
-        family = socket.AF_INET
-    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ValueError(f"invalid listen address {listen!r}: port must be 0-65535")
-    return host, int(port_text), family
 
 
 def start_http_server(

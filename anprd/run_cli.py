@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from anprd.config import load_config
+from anprd.config_load import load_config
 from anprd.daemon import Daemon
 from anprd.logs import setup_logging
 from anprd.runtime import DetectorLoader, load_detector

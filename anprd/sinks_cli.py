@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from anprd.config import load_config
+from anprd.config_load import load_config
 from anprd.redact import redact_text
 
 

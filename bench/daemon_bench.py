@@ -34,7 +34,8 @@ sys.path.insert(0, str(REPO))
 
 from api_bench import percentile  # noqa: E402 (this folder, on the path as a script's)
 
-from anprd.config import ModelConfig, load_config, parse_config  # noqa: E402
+from anprd.config import ModelConfig  # noqa: E402
+from anprd.config_load import load_config, parse_config  # noqa: E402
 from anprd.daemon import Daemon  # noqa: E402
 from anprd.logs import setup_logging  # noqa: E402
 from anprd.runtime import load_detector  # noqa: E402

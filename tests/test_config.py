@@ -23,11 +23,8 @@ from anprd.config import (
     KNOWN_FORMATS,
     CameraConfig,
     Config,
-    ConfigError,
-    Problem,
-    load_config,
-    parse_config,
 )
+from anprd.config_load import ConfigError, Problem, load_config, parse_config
 from anprd.reads import DetectParams
 from anprd.redact import redact_text, redact_url
 

@@ -37,7 +37,7 @@ from daemon_helpers import (
 )
 from prometheus_client.parser import text_string_to_metric_families
 
-from anprd.config import load_config
+from anprd.config_load import load_config
 from anprd.daemon import Daemon
 from anprd.events import read_events
 from anprd.formats import decode

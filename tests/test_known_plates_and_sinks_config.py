@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import fake_weights
 
-from anprd.config import ConfigError, load_config
+from anprd.config_load import ConfigError, load_config
 from anprd.known_plates import KnownPlates, neighbours, normalise_plate
 from anprd.sinks.queue import Outbox
 

@@ -21,15 +21,8 @@ from daemon_helpers import (
 )
 
 from anprd.metrics import Metrics
-from anprd.sources import (
-    CameraSource,
-    Frame,
-    FrameSlot,
-    Sampler,
-    SourceSpec,
-    SourceState,
-    backoff_delay,
-)
+from anprd.sampling import Frame, FrameSlot, Sampler, backoff_delay
+from anprd.sources import CameraSource, SourceSpec, SourceState
 
 needs_shared = pytest.mark.skipif(SHARED_MISSING is not None, reason=str(SHARED_MISSING))
 FRAMES_PER_PASS = 95  # write_synthetic_video's default: 0.5 s lead + 3 x (2 s + 1 s) at 10 fps

@@ -21,10 +21,10 @@ from typing import Any
 from anprd.events import EventRecord
 from anprd.folders import make_folder
 from anprd.metrics import Metrics, SinkMetrics
+from anprd.sampling import backoff_delay
 from anprd.sinks.config import MqttSinkConfig, SinkConfig
 from anprd.sinks.queue import Message, Outbox, QueueError
 from anprd.sinks.transport import DeliveryError, Transport
-from anprd.sources import backoff_delay
 
 log = logging.getLogger("anprd.sinks")
 
