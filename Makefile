@@ -1,11 +1,13 @@
 # anprd: set-up, tests and the demo run. Everything lives in .venv/ at the repository root.
-#   make run    set up, then run the daemon on the bundled sample video
-#   make test   set up, then lint and run the whole test suite
+#   make run    a lean set-up (the daemon and the LiteRT runtime), then the daemon on the
+#               bundled sample video
+#   make test   the whole set-up (Keras, the trainer, the tests), then lint and the tests
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP_STAMP := $(VENV)/.anprd-installed
+LITE_STAMP := $(VENV)/.anprd-lite
 TYPEFACE  := build/fonts/anprd-legacy.ttf
 
 # Debian packages the project needs: fonts for the plate renderer, GStreamer's RTSP server
@@ -17,10 +19,14 @@ APT_PACKAGES := python3-venv \
 	gstreamer1.0-plugins-bad \
 	mosquitto prometheus \
 	mate-backgrounds ukui-wallpapers
+# What `make run` needs: the daemon reads the sample video with PyAV's own FFmpeg.
+RUN_APT_PACKAGES := python3-venv
 
-.PHONY: setup apt-deps test lint run clean
+.PHONY: setup run-setup apt-deps apt-run-deps test lint run clean
 
 setup: apt-deps $(PIP_STAMP) $(TYPEFACE)
+
+run-setup: apt-run-deps $(LITE_STAMP)
 
 # The legacy plates' lettering as a font, drawn from the stroke data in trainer/.
 $(TYPEFACE): $(PIP_STAMP) trainer/lettering.py trainer/typeface.py
@@ -28,10 +34,12 @@ $(TYPEFACE): $(PIP_STAMP) trainer/lettering.py trainer/typeface.py
 
 # Installs the missing packages with apt-get when root (or with passwordless sudo);
 # otherwise says which are missing. Fast when nothing is missing.
-apt-deps:
-	@command -v dpkg-query >/dev/null 2>&1 || { echo "make: not Debian; skipping system packages: $(APT_PACKAGES)"; exit 0; }; \
+apt-deps: PKGS = $(APT_PACKAGES)
+apt-run-deps: PKGS = $(RUN_APT_PACKAGES)
+apt-deps apt-run-deps:
+	@command -v dpkg-query >/dev/null 2>&1 || { echo "make: not Debian; skipping system packages: $(PKGS)"; exit 0; }; \
 	missing=""; \
-	for p in $(APT_PACKAGES); do \
+	for p in $(PKGS); do \
 		dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	[ -z "$$missing" ] && exit 0; \
@@ -45,7 +53,13 @@ apt-deps:
 # Re-installs when the project's metadata changes or a package appears.
 $(PIP_STAMP): pyproject.toml $(wildcard */__init__.py)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -e '.[train,test,jax]'
+	$(BIN)/python -m pip install -q -e '.[keras,lite,train,test,jax]'
+	@touch $@ $(LITE_STAMP)
+
+# The daemon's dependencies only: no TensorFlow (the shipped LiteRT export runs).
+$(LITE_STAMP): pyproject.toml $(wildcard */__init__.py)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e '.[lite]'
 	@touch $@
 
 lint: setup
@@ -54,7 +68,7 @@ lint: setup
 test: lint
 	$(BIN)/pytest -q
 
-run: setup
+run: run-setup
 	$(BIN)/anprd run --config config/sample.yaml
 
 clean:

@@ -20,7 +20,9 @@ class BackendError(Exception):
     pass
 
 
-def select(backend: str, device: str) -> None:
+def select(backend: str, device: str, threads: int | None = None) -> None:
+    """Keras' backend and device for this process; `threads`: TensorFlow's threads for
+    one operation (a process's first choice holds: TensorFlow fixes them at start)."""
     if backend not in BACKENDS:
         raise BackendError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
     if device not in DEVICES:
@@ -44,7 +46,11 @@ def select(backend: str, device: str) -> None:
             if backend == "jax":
                 import jax  # noqa: F401
             else:
-                import tensorflow  # noqa: F401
+                import tensorflow as tf
+
+                if threads:
+                    with contextlib.suppress(RuntimeError):
+                        tf.config.threading.set_intra_op_parallelism_threads(threads)
     except ImportError:
         extra = " (pip install 'anprd[jax]')" if backend == "jax" else ""
         raise BackendError(f"the {backend} backend is not installed{extra}") from None

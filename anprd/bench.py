@@ -1,7 +1,10 @@
-"""`anprd bench`: milliseconds per frame over the full pyramid, against the seed's network.
+"""`anprd bench`: milliseconds per frame over the full pyramid, per runtime, against the
+seed's network.
 
-The seed's network (SPEC §3) is built here with random weights, since its cost does not
-depend on them, and run over the same pyramid levels of the same frames.
+The seed's network is the sliding-window network this project started from (three 5 x 5
+convolutions and a 2048-unit dense layer at every window position, as in deep-anpr). It
+is built here with random weights, since its cost does not depend on them, and run over
+the same pyramid levels of the same frames.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed-repeats", type=int, default=2,
                    help="timed frames per size for the seed's network (slow)")
     p.add_argument("--no-seed", action="store_true", help="skip the seed's network")
-    add_model_args(p)
+    p.add_argument("--gate", action="store_true",
+                   help="also a gate camera: a 1280x720 frame's lane ROI, plates 120-320 px")
+    add_model_args(p, runtimes=("all",))
     p.set_defaults(func=run)
 
 
@@ -86,12 +91,54 @@ def parse_size(s: str) -> tuple[int, int]:
     return w, h
 
 
+GATE_SIZE = (1280, 720)
+# A gate camera's view: the lane in the lower middle of a 720p frame, plates 120-320 px.
+GATE_ROI = ((320, 240), (960, 240), (960, 720), (320, 720))
+GATE_PLATES = (120, 320)
+
+
+def _cases(sizes, gate: bool):
+    from .pyramid import PICTURE_MAX_PIXELS
+    from .reads import DetectParams
+
+    full = DetectParams(max_pixels=PICTURE_MAX_PIXELS)  # a big size is a photo
+    cases = [(f"{w}x{h}", (w, h), full) for w, h in sizes]
+    if gate:
+        cases.append(("gate", GATE_SIZE, DetectParams(roi=GATE_ROI, plate_width_px=GATE_PLATES)))
+    return cases
+
+
+def _runtimes(args) -> list[str] | None:
+    """The runtimes to time: the one asked for, or with `all` Keras and every export."""
+    if args.runtime != "all":
+        return [args.runtime]
+    from .config import readers_for
+    from .exported import find_exports, installed
+
+    found, _ = find_exports(list(args.exports or [args.weights.parent]), args.weights,
+                            list(readers_for(args.weights, args.reader_weights)))
+    names = ["keras"] if installed("keras") else []
+    return names + [str(e.folder) for e in found if installed(e.runtime)]
+
+
+def _detector(args, runtime: str):
+    from argparse import Namespace
+
+    if runtime in ("auto", "keras", "litert", "onnxruntime"):
+        return load_detector(Namespace(**{**vars(args), "runtime": runtime}))
+    folder = Path(runtime)  # one export of `all`
+    from .exported import read_export
+
+    e = read_export(folder)
+    return load_detector(Namespace(**{**vars(args), "runtime": e.runtime,
+                                      "exports": [folder]}))
+
+
 def run(args) -> int:
     import cv2
 
     from . import backend as be
-    from .pyramid import PICTURE_MAX_PIXELS, levels_for
-    from .reads import DetectParams
+    from .pyramid import levels_for
 
     try:
         sizes = [parse_size(s) for s in args.size]
@@ -101,37 +148,49 @@ def run(args) -> int:
     if args.repeats < 1 or args.seed_repeats < 1:
         print("anprd bench: --repeats and --seed-repeats must be at least 1", file=sys.stderr)
         return 2
-    detector = load_detector(args)
-    if detector is None:
+    runtimes = _runtimes(args)
+    if not runtimes:
+        print("anprd bench: no runtime to time (neither Keras nor an export is installed)",
+              file=sys.stderr)
         return 2
-    seed = None if args.no_seed else be.compiled(seed_network())
-    params = DetectParams(max_pixels=PICTURE_MAX_PIXELS)  # a big size is a photo
+    cases = _cases(sizes, args.gate)
+    seed_ms: dict[str, float] = {}
+    from .exported import installed
+
+    if not args.no_seed and not installed("keras"):
+        print("anprd bench: Keras is not installed, so the seed's network is not timed",
+              file=sys.stderr)
+    elif not args.no_seed:
+        be.select("tensorflow", "cpu")
+        seed = be.compiled(seed_network())
+        for name, size, params in cases:
+            gray = cv2.cvtColor(frame_of(size), cv2.COLOR_BGR2GRAY)
+            lv = levels_for(*size, params.plate_width_px, params.max_pixels)
+            seed_ms[name] = _median_ms(lambda g=gray, lv=lv: [seed(v.image(g)[None, ..., None])
+                                                               for v in lv], args.seed_repeats)
     results = []
-    print(f"backend {detector.backend}, device {detector.device}")
-    print(f"{'size':>10s} {'levels':>6s} {'anprd ms':>9s} {'seed ms':>9s} {'speedup':>8s}")
-    for w, h in sizes:
-        frame = frame_of((w, h))
-        ours = _median_ms(lambda f=frame: detector.detect([f], [params]), args.repeats)
-        levels = levels_for(w, h, None, params.max_pixels)
-        seed_ms = None
-        if seed is not None:
-            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-
-            def seed_frame(g=gray, lv=levels):
-                for level in lv:
-                    seed(level.image(g)[None, ..., None])
-
-            seed_ms = _median_ms(seed_frame, args.seed_repeats)
-        speedup = seed_ms / ours if seed_ms else None
-        print(f"{w:>5d}x{h:<4d} {len(levels):6d} {ours:9.1f} "
-              f"{seed_ms if seed_ms else float('nan'):9.1f} "
-              f"{speedup if speedup else float('nan'):7.1f}x", flush=True)
-        results.append({"size": f"{w}x{h}", "ms_per_frame": round(ours, 1),
-                        "seed_ms_per_frame": round(seed_ms, 1) if seed_ms else None,
-                        "speedup": round(speedup, 1) if speedup else None,
-                        "backend": detector.backend, "device": detector.device})
-    if len(results) == 1:
-        print(json.dumps(results[0]))
-    else:  # one object, each figure a list in the order of --size
-        print(json.dumps({k: [r[k] for r in results] for k in results[0]}))
+    print(f"{'runtime':>22s} {'frame':>9s} {'levels':>6s} {'anprd ms':>9s} {'seed ms':>9s} "
+          f"{'speedup':>8s}")
+    for runtime in runtimes:
+        detector = _detector(args, runtime)
+        if detector is None:
+            return 2
+        for name, size, params in cases:
+            frame = frame_of(size)
+            ours = _median_ms(lambda f=frame, p=params, d=detector: d.detect([f], [p]),
+                              args.repeats)
+            n = len(levels_for(*size, params.plate_width_px, params.max_pixels))
+            sm = seed_ms.get(name)
+            speedup = sm / ours if sm else None
+            print(f"{detector.runtime:>22s} {name:>9s} {n:6d} {ours:9.1f} "
+                  f"{sm if sm else float('nan'):9.1f} "
+                  f"{speedup if speedup else float('nan'):7.1f}x", flush=True)
+            results.append({"runtime": detector.runtime, "frame": name,
+                            "ms_per_frame": round(ours, 1),
+                            "seed_ms_per_frame": round(sm, 1) if sm else None,
+                            "speedup": round(speedup, 1) if speedup else None,
+                            "backend": detector.backend, "device": detector.device,
+                            "threads": detector.threads})
+    for r in results:
+        print(json.dumps(r))
     return 0

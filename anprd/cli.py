@@ -14,12 +14,22 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from anprd import __version__, bench, check_config, detect_cli, evaluate, run_cli, sinks_cli
+from anprd import (
+    __version__,
+    bench,
+    check_config,
+    detect_cli,
+    evaluate,
+    export_cli,
+    run_cli,
+    sinks_cli,
+)
 from anprd.config_problems import ConfigError
 from anprd.redact import redact_text
 
 # Subcommand modules, in the order `anprd --help` lists them.
-COMMANDS: list[ModuleType] = [run_cli, detect_cli, evaluate, bench, check_config, sinks_cli]
+COMMANDS: list[ModuleType] = [run_cli, detect_cli, evaluate, bench, export_cli, check_config,
+                              sinks_cli]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 

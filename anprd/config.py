@@ -82,13 +82,20 @@ class ModelConfig(BaseModel):
     reader_weights: Annotated[tuple[Path, ...], BeforeValidator(one_or_list)] = ()
     backend: Literal["tensorflow", "jax"] = "tensorflow"
     device: Literal["auto", "cpu", "gpu"] = "auto"
+    # What runs the networks: Keras, or an export of these weights (`anprd export`) for
+    # LiteRT or ONNX Runtime; auto: the fastest installed export that passed its check.
+    runtime: Literal["auto", "keras", "litert", "onnxruntime"] = "auto"
+    # Folders holding exports (or one export each); none given: the weights' folder.
+    exports: Annotated[tuple[Path, ...], BeforeValidator(one_or_list)] = ()
+    # The runtime's threads; none given: every core the daemon may use.
+    threads: Annotated[int, Field(strict=True, ge=1, le=256)] | None = None
 
     @field_validator("weights")
     @classmethod
     def _resolve_weights(cls, v: Path, info: ValidationInfo) -> Path:
         return resolve_path(v, info)
 
-    @field_validator("reader_weights")
+    @field_validator("reader_weights", "exports")
     @classmethod
     def _resolve_readers(cls, v: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
         return tuple(resolve_path(p, info) for p in v)

@@ -1,4 +1,4 @@
-"""`anprd run --config FILE`: the long-running service (SPEC §4).
+"""`anprd run --config FILE`: the long-running service.
 
 Threads: one reader per camera (`anprd.sources`), one detector loop, the HTTP server's,
 and the main thread, which handles signals, reloads and shutdown.
@@ -150,8 +150,10 @@ class Daemon:
                 return EXIT_ERROR
             self.metrics.set_build_info(self.detector.backend, self.detector.device)
             log.info(
-                "model loaded in %.1fs (backend %s, device %s)",
-                time.monotonic() - t0, self.detector.backend, self.detector.device,
+                "model loaded in %.1fs (runtime %s, backend %s, device %s, %s threads)",
+                time.monotonic() - t0, getattr(self.detector, "runtime", "keras"),
+                self.detector.backend, self.detector.device,
+                getattr(self.detector, "threads", None) or "default",
             )
             if self._stop.is_set():
                 return EXIT_OK

@@ -11,7 +11,14 @@ from pathlib import Path
 from .config import DEFAULT_MIN_CONFIDENCE, DEFAULT_WEIGHTS, KNOWN_FORMATS, readers_for
 
 
-def add_model_args(p: argparse.ArgumentParser) -> None:
+def _threads(text: str) -> int:
+    n = int(text)
+    if not 1 <= n <= 256:
+        raise argparse.ArgumentTypeError(f"{n}: give 1 to 256 threads")
+    return n
+
+
+def add_model_args(p: argparse.ArgumentParser, runtimes: tuple[str, ...] = ()) -> None:
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
                    help=f"weights file (default {DEFAULT_WEIGHTS})")
     p.add_argument("--reader-weights", type=Path, nargs="+", default=(), metavar="FILE",
@@ -20,6 +27,13 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
                         "pair, else the reader of --weights)")
     p.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow")
     p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    p.add_argument("--runtime", choices=("auto", "keras", "litert", "onnxruntime", *runtimes),
+                   default="auto", help="what runs the networks (default auto: the fastest "
+                   "installed export of the weights that passed its check, else Keras)")
+    p.add_argument("--exports", type=Path, nargs="+", default=None, metavar="DIR",
+                   help="folders of exports, or exports (default: the weights' folder)")
+    p.add_argument("--threads", type=_threads, default=None, metavar="N",
+                   help="the runtime's threads (default: every core)")
 
 
 def add_read_args(p: argparse.ArgumentParser) -> None:
@@ -64,7 +78,9 @@ def load_detector(args):
         return None
     try:
         return Detector.load(args.weights, args.backend, args.device,
-                             readers_for(args.weights, args.reader_weights))
+                             readers_for(args.weights, args.reader_weights),
+                             runtime=args.runtime, threads=args.threads,
+                             exports=args.exports)
     except DetectorError as e:
         print(f"anprd: {e}", file=sys.stderr)
         return None

@@ -85,33 +85,74 @@ class _Frame:
 
 
 class Detector:
-    def __init__(self, model, backend: str, device: str, reader_models: Sequence = ()):
-        """`reader_models`: the networks whose readers read the candidates that `model`'s
-        presence pass finds, their readings averaged (none: `model` reads them)."""
-        from .model import presence_net, reader_net
-
+    def __init__(self, presence, readers: Sequence, backend: str, device: str,
+                 runtime: str = "keras", model=None, threads: int | None = None):
+        """`presence`: a function from a uint8 batch of pictures to presence logits;
+        `readers`: functions from a uint8 batch of windows to {"chars", "where"} logits,
+        their readings averaged. `model`: the finder's Keras network, when Keras runs."""
         self.model = model
         self.backend = backend
         self.device = device
-        self._presence = be.compiled(presence_net(model))
-        self._readers = [be.compiled(reader_net(m), pad_batch=True)
-                         for m in (reader_models or [model])]
+        self.runtime = runtime
+        self.threads = threads
+        self._presence = presence
+        self._readers = list(readers)
         self._lock = threading.Lock()
         self.presence_threshold = PRESENCE_THRESHOLD
 
     @classmethod
+    def from_models(cls, model, backend: str, device: str, reader_models: Sequence = ()
+                    ) -> Detector:
+        """Keras runs `model`'s presence pass and the readers of `reader_models` (none:
+        `model`'s own)."""
+        from .model import presence_net, reader_net
+
+        return cls(be.compiled(presence_net(model)),
+                   [be.compiled(reader_net(m), pad_batch=True)
+                    for m in (reader_models or [model])],
+                   backend, device, "keras", model)
+
+    @classmethod
     def load(cls, weights: Path, backend: str = "tensorflow", device: str = "auto",
-             reader_weights: Sequence[Path] | Path = ()) -> Detector:
+             reader_weights: Sequence[Path] | Path = (), runtime: str = "auto",
+             threads: int | None = None, exports: Sequence[Path] | None = None) -> Detector:
         """The detector of `weights`; with `reader_weights`, those files' readers read the
-        candidates together (`weights`' own among them only if it is listed)."""
+        candidates together (`weights`' own among them only if it is listed).
+
+        `runtime` (auto, keras, litert, onnxruntime: `runtime_choice.choose`) picks what
+        runs them; exports of these files are looked for in `exports` (default: the
+        weights file's folder). `threads`: the runtime's threads (default: every core
+        this process may use)."""
+        from .exported import ExportError, find_exports, nets
+        from .runtime_choice import NoRuntime, choose, usable_cores
+
         if isinstance(reader_weights, str | Path):
             reader_weights = [reader_weights]
         weights, readers = Path(weights), [Path(f) for f in reader_weights]
         for f in [weights, *readers]:
             if not f.is_file():
                 raise DetectorError(f"weights file not found: {f}")
+        threads = threads or usable_cores()
+        found, skipped = find_exports(list(exports or [weights.parent]), weights,
+                                      readers or [weights])
         try:
-            be.select(backend, device)
+            choice = choose(runtime, device, backend, found, skipped)
+        except NoRuntime as e:
+            raise DetectorError(str(e)) from None
+        if choice.export is not None:
+            try:
+                presence, reader_nets = nets(choice.export, threads)
+            except (ExportError, ImportError, ValueError, RuntimeError) as e:
+                raise DetectorError(f"cannot load {choice.export.folder}: {e}") from None
+            return cls(presence, reader_nets, choice.name.replace(" ", "-"), "cpu",
+                       choice.name, threads=threads)
+        return cls._load_keras(weights, readers, backend, device, threads)
+
+    @classmethod
+    def _load_keras(cls, weights: Path, readers: list[Path], backend: str, device: str,
+                    threads: int) -> Detector:
+        try:
+            be.select(backend, device, threads)
             used = be.device_in_use(device)
         except be.BackendError as e:
             raise DetectorError(str(e)) from None
@@ -123,7 +164,9 @@ class Detector:
                 models[f] = load_model(f)
             except Exception as e:  # any damage to the file: say which file, not a traceback
                 raise DetectorError(f"cannot load weights {f}: {e}") from None
-        return cls(models[weights], backend, used, [models[f] for f in readers])
+        det = cls.from_models(models[weights], backend, used, [models[f] for f in readers])
+        det.threads = threads
+        return det
 
     # -- the pipeline -------------------------------------------------------------------
 

@@ -212,7 +212,7 @@ def reader_net(model: keras.Model) -> keras.Model:
 
 
 def presence_loss(y_true, y_pred):
-    """7 x sigmoid cross-entropy of presence, as the seed weighs it (SPEC §3)."""
+    """7 x sigmoid cross-entropy of presence, as the seed design weighs it."""
     return 7.0 * keras.losses.binary_crossentropy(y_true, y_pred, from_logits=True)
 
 

@@ -32,7 +32,8 @@ def load_detector(model: ModelConfig) -> DetectorLike:
     from anprd.detector import Detector
 
     return Detector.load(Path(model.weights), backend=model.backend, device=model.device,
-                         reader_weights=model.readers)
+                         reader_weights=model.readers, runtime=model.runtime,
+                         threads=model.threads, exports=model.exports or None)
 
 
 # ------------------------------------------------------------------------- config maps

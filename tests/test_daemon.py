@@ -394,13 +394,18 @@ def _sample_video() -> tuple[Path, list[str]] | None:
 
 
 @needs_weights
-def test_sample_video_as_a_file_real_detector_one_event_per_vehicle(tmp_path):
-    """What `make run` does: the bundled sample through `anprd run` with the real model."""
+@pytest.mark.parametrize("runtime", ["keras", "litert"])
+def test_sample_video_as_a_file_real_detector_one_event_per_vehicle(tmp_path, runtime):
+    """What `make run` does: the bundled sample through `anprd run` with the real model,
+    the same events whether Keras or the shipped LiteRT export runs the networks."""
     sample = _sample_video()
     if sample is None:
         pytest.skip("no bundled sample video (config/sample.yaml, trainer.sample_video)")
     video, expected = sample
     cfg = write_config(tmp_path / "anprd.yaml", [camera("gate", str(video), realtime=False)])
+    doc = yaml.safe_load(cfg.read_text())
+    doc["model"]["runtime"] = runtime
+    cfg.write_text(yaml.safe_dump(doc, sort_keys=False))
     d = DaemonProcess(cfg, "--once", real=True)
     try:
         assert d.wait(600) == 0, d.log[-3000:]

@@ -282,10 +282,11 @@ def test_corrupt_weights_file_is_a_clear_error(tmp_path):
 
 @needs_weights
 def test_bench_prints_both_networks_and_a_json_summary():
-    r = run("bench", "--size", "320x240", "--repeats", "2", "--seed-repeats", "1")
+    r = run("bench", "--size", "320x240", "--repeats", "2", "--seed-repeats", "1",
+            "--runtime", "keras")
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout.strip().splitlines()[-1])
-    assert summary["size"] == "320x240"
+    assert summary["frame"] == "320x240" and summary["runtime"] == "keras"
     assert summary["ms_per_frame"] > 0 and summary["seed_ms_per_frame"] > 0
     assert summary["speedup"] == pytest.approx(
         summary["seed_ms_per_frame"] / summary["ms_per_frame"], rel=0.05)

@@ -1,0 +1,194 @@
+"""Networks exported for a CPU runtime (LiteRT or ONNX Runtime): reading an export's
+manifest and running its networks, without TensorFlow or Keras in the process.
+
+An export is a folder written by `anprd export`: `presence.<ext>` (the finder's dense
+presence network), `reader-<k>.<ext>` (the readers) and `export.json`, which names the
+weights files it came from (by SHA-256, so a retrained file is not run by a stale
+export) and the figures of its accuracy check against Keras.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .backend import quiet_native_stderr
+
+MANIFEST = "export.json"
+FORMATS = ("litert", "onnx")
+RUNTIME_OF = {"litert": "litert", "onnx": "onnxruntime"}
+EXTENSION = {"litert": ".tflite", "onnx": ".onnx"}
+MODULE_OF = {"litert": "ai_edge_litert", "onnxruntime": "onnxruntime", "keras": "keras"}
+# An export whose plates or presence fall further than this below Keras' on the check's
+# synthetic windows (fractions) is not chosen by `runtime: auto`.
+MAX_LOSS = 0.01
+SHAPES_KEPT = 24  # LiteRT interpreters kept per network, one per input shape
+
+
+class ExportError(Exception):
+    """An export folder that is missing, damaged, or of other weights."""
+
+
+@dataclass(frozen=True)
+class Export:
+    folder: Path
+    format: str
+    int8: bool
+    finder: str  # SHA-256 of the finder's weights file
+    readers: tuple[str, ...]  # SHA-256 of each reader's weights file
+    check: dict
+
+    @property
+    def runtime(self) -> str:
+        return RUNTIME_OF[self.format]
+
+    @property
+    def name(self) -> str:
+        return f"{self.runtime}{' int8' if self.int8 else ''}"
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.check.get("passed"))
+
+    def file(self, net: str) -> Path:
+        return self.folder / f"{net}{EXTENSION[self.format]}"
+
+    @property
+    def reader_files(self) -> list[Path]:
+        return [self.file(f"reader-{k}") for k in range(len(self.readers))]
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_export(folder: Path) -> Export:
+    try:
+        meta = json.loads((folder / MANIFEST).read_text())
+        fmt = meta["format"]
+        if fmt not in FORMATS:
+            raise ExportError(f"{folder}: unknown export format {fmt!r}")
+        export = Export(folder, fmt, bool(meta["int8"]), str(meta["finder"]["sha256"]),
+                        tuple(str(r["sha256"]) for r in meta["readers"]),
+                        dict(meta.get("check") or {}))
+    except FileNotFoundError:
+        raise ExportError(f"{folder}: no {MANIFEST} (not a folder written by anprd export)"
+                          ) from None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ExportError(f"{folder}/{MANIFEST}: unreadable ({e})") from None
+    for f in [export.file("presence"), *export.reader_files]:
+        if not f.is_file():
+            raise ExportError(f"{folder}: {f.name} is missing")
+    return export
+
+
+def find_exports(folders: list[Path], finder: Path, readers: list[Path]
+                 ) -> tuple[list[Export], list[str]]:
+    """The exports among `folders` (each an export, or a folder of exports) made from
+    these weights files, and why each other one was passed over."""
+    want = (sha256(finder), tuple(sha256(r) for r in readers))
+    found, skipped = [], []
+    for folder in folders:
+        candidates = [folder] if (folder / MANIFEST).exists() else sorted(
+            p for p in folder.iterdir() if (p / MANIFEST).exists()) if folder.is_dir() else []
+        for c in candidates:
+            try:
+                e = read_export(c)
+            except ExportError as err:
+                skipped.append(str(err))
+                continue
+            if (e.finder, e.readers) != want:
+                skipped.append(f"{c}: exported from other weights files (run anprd export again)")
+            else:
+                found.append(e)
+    return found, skipped
+
+
+def installed(runtime: str) -> bool:
+    return importlib.util.find_spec(MODULE_OF[runtime]) is not None
+
+
+# ---------------------------------------------------------------------------- running
+
+
+def _uint8_or_float(batch: np.ndarray, dtype) -> np.ndarray:
+    return batch if dtype == np.uint8 else batch.astype(np.float32)
+
+
+class LitertNet:
+    """A .tflite network as a function of a uint8 batch (B, H, W, 1): an array, or a
+    dict of arrays for a network with several outputs. LiteRT plans memory per input
+    shape, so one interpreter is kept for each recent shape."""
+
+    def __init__(self, path: Path, threads: int):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self._make = lambda: Interpreter(model_path=str(path), num_threads=threads)
+        with quiet_native_stderr():
+            first = self._make()
+        (key,) = first.get_signature_list()
+        runner = first.get_signature_runner(key)
+        (self._input,) = (d["index"] for d in runner.get_input_details().values())
+        self._dtype = next(iter(runner.get_input_details().values()))["dtype"]
+        self._outputs = {k: d["index"] for k, d in runner.get_output_details().items()}
+        self._by_shape: OrderedDict[tuple, object] = OrderedDict()
+
+    def _interpreter(self, shape: tuple):
+        it = self._by_shape.pop(shape, None)
+        if it is None:
+            with quiet_native_stderr():  # LiteRT's note on its CPU delegate, every time
+                it = self._make()
+                it.resize_tensor_input(self._input, shape)
+                it.allocate_tensors()
+        self._by_shape[shape] = it
+        while len(self._by_shape) > SHAPES_KEPT:
+            self._by_shape.popitem(last=False)
+        return it
+
+    def __call__(self, batch: np.ndarray):
+        it = self._interpreter(batch.shape)
+        it.set_tensor(self._input, _uint8_or_float(batch, self._dtype))
+        it.invoke()
+        out = {k: it.get_tensor(i).copy() for k, i in self._outputs.items()}
+        return out if len(out) > 1 else next(iter(out.values()))
+
+
+class OnnxNet:
+    """An .onnx network as a function of a uint8 batch, as `LitertNet`."""
+
+    def __init__(self, path: Path, threads: int):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(path), options,
+                                             providers=["CPUExecutionProvider"])
+        (inp,) = self._session.get_inputs()
+        self._input = inp.name
+        self._float = "float" in inp.type
+        self._names = [o.name for o in self._session.get_outputs()]
+
+    def __call__(self, batch: np.ndarray):
+        x = batch.astype(np.float32) if self._float else batch
+        outs = self._session.run(None, {self._input: x})
+        return dict(zip(self._names, outs, strict=True)) if len(outs) > 1 else outs[0]
+
+
+def nets(export: Export, threads: int) -> tuple[Callable, list[Callable]]:
+    """The presence network and the readers of an export, ready to run."""
+    make = LitertNet if export.format == "litert" else OnnxNet
+    return make(export.file("presence"), threads), [make(f, threads)
+                                                    for f in export.reader_files]

@@ -1,0 +1,170 @@
+"""`anprd export`: each format written, checked, and run back without TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from anprd.exported import ExportError, find_exports, read_export
+
+REPO = Path(__file__).resolve().parents[1]
+WEIGHTS = REPO / "weights" / "anprd.keras"
+READER = REPO / "weights" / "wide.keras"
+SHIPPED = REPO / "weights" / "litert-int8"
+needs_weights = pytest.mark.skipif(not WEIGHTS.is_file() or not READER.is_file(),
+                                   reason="no shipped weights")
+
+# Run in a child process where TensorFlow, Keras and JAX cannot be imported: what a gate
+# box with only `anprd[lite]` installed has.
+NO_TF = """
+import sys
+for name in ("tensorflow", "keras", "jax"):
+    sys.modules[name] = None
+"""
+
+
+def anprd(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "anprd", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+def without_tf(code: str, timeout=300):
+    return subprocess.run([sys.executable, "-c", NO_TF + code], capture_output=True,
+                          text=True, timeout=timeout, cwd=REPO)
+
+
+def fixed_windows() -> np.ndarray:
+    """Synthetic windows from a fixed seed (most with a plate), a flat and a noisy one."""
+    from trainer.export import synthetic_windows
+    from trainer.generate import Sources
+
+    x = synthetic_windows(Sources.resolve(), seed=5, count=40)[0]
+    rng = np.random.default_rng(3)
+    extra = [np.full((64, 128), 128, np.uint8), rng.integers(0, 255, (64, 128), np.uint8)]
+    return np.concatenate([x, np.stack(extra)[..., None]]).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """Exports of the shipped pair, made with small calibration and check sets."""
+    if not WEIGHTS.is_file():
+        pytest.skip("no shipped weights")
+    root = tmp_path_factory.mktemp("exports")
+    made = {}
+    for name, args in (("litert", ["--format", "litert"]),
+                       ("litert-int8", ["--format", "litert", "--int8"]),
+                       ("onnx", ["--format", "onnx"])):
+        r = anprd("export", *args, "--calibration", "64", "--check", "128", WEIGHTS,
+                  root / name)
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert "passed" in r.stdout or "FAILED" in r.stdout, r.stdout
+        made[name] = root / name
+    return made
+
+
+def keras_outputs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from anprd import backend as be
+
+    be.select("tensorflow", "cpu")
+    from anprd.model import load_model, presence_net, reader_net
+
+    presence = be.compiled(presence_net(load_model(WEIGHTS)))(x)
+    chars = be.compiled(reader_net(load_model(READER)))(x)["chars"]
+    return presence, chars
+
+
+@needs_weights
+@pytest.mark.parametrize("name, tolerance", [("litert", 1e-3), ("onnx", 1e-3),
+                                             ("litert-int8", 0.6)])
+def test_an_export_runs_without_tensorflow_and_gives_keras_outputs(exports, tmp_path, name,
+                                                                    tolerance):
+    x = fixed_windows()
+    np.save(tmp_path / "x.npy", x)
+    r = without_tf(f"""
+import numpy as np
+from pathlib import Path
+from anprd.exported import nets, read_export
+e = read_export(Path({str(exports[name])!r}))
+presence, readers = nets(e, threads=1)
+x = np.load({str(tmp_path / 'x.npy')!r})
+np.save({str(tmp_path / 'p.npy')!r}, presence(x))
+np.save({str(tmp_path / 'c.npy')!r}, readers[0](x)["chars"])
+""")
+    assert r.returncode == 0, r.stderr[-3000:]
+    presence, chars = keras_outputs(x)
+    got_p, got_c = np.load(tmp_path / "p.npy"), np.load(tmp_path / "c.npy")
+    assert got_p.shape == presence.shape and got_c.shape == chars.shape
+    scale = max(1.0, float(np.abs(chars).max()))
+    assert np.abs(got_p - presence).max() <= tolerance * max(1.0, float(np.abs(presence).max()))
+    assert np.abs(got_c - chars).max() <= tolerance * scale
+    # Where Keras is sure of a character, the export reads the same one.
+    sure = (np.exp(chars - chars.max(-1, keepdims=True)).max(-1)
+            / np.exp(chars - chars.max(-1, keepdims=True)).sum(-1)) > 0.9
+    assert (got_c.argmax(-1) == chars.argmax(-1))[sure].mean() >= 0.97
+
+
+@needs_weights
+def test_an_export_records_its_sources_and_its_check(exports):
+    meta = json.loads((exports["litert-int8"] / "export.json").read_text())
+    assert meta["format"] == "litert" and meta["int8"] is True
+    assert meta["finder"]["file"] == "anprd.keras" and meta["readers"][0]["file"] == "wide.keras"
+    check = meta["check"]
+    assert check["windows"] == 128 and check["max_loss"] == 0.01
+    assert set(check["loss"]) == {"plate_exact", "presence"}
+    found, skipped = find_exports([exports["onnx"].parent], WEIGHTS, [READER])
+    assert {e.folder.name for e in found} == {"litert", "litert-int8", "onnx"} and not skipped
+    # Another reader: the same exports are of other weights, and said so.
+    found, skipped = find_exports([exports["onnx"].parent], WEIGHTS, [WEIGHTS])
+    assert not found and all("other weights files" in s for s in skipped)
+
+
+@needs_weights
+def test_the_shipped_export_reads_the_sample_without_tensorflow():
+    """A gate box with only `anprd[lite]`: `anprd detect` picks the shipped LiteRT export."""
+    assert read_export(SHIPPED).passed
+    r = without_tf("""
+import sys
+from anprd.cli import main
+sys.exit(main(["detect", "--json", "samples/scene.jpg"]))
+""")
+    assert r.returncode == 0, r.stderr[-3000:]
+    (line,) = r.stdout.strip().splitlines()
+    plates = [p["plate"] for p in json.loads(line)["plates"]]
+    assert plates == ["AE418KT"]
+    r = without_tf("""
+import sys
+from anprd.cli import main
+sys.exit(main(["detect", "--runtime", "keras", "samples/scene.jpg"]))
+""")
+    assert r.returncode == 2 and "Keras is not installed" in r.stderr, r.stderr
+
+
+def test_a_damaged_or_foreign_export_is_refused_by_name(tmp_path):
+    with pytest.raises(ExportError, match="no export.json"):
+        read_export(tmp_path)
+    (tmp_path / "export.json").write_text("{not json")
+    with pytest.raises(ExportError, match="unreadable"):
+        read_export(tmp_path)
+    (tmp_path / "export.json").write_text(json.dumps(
+        {"format": "litert", "int8": True, "finder": {"sha256": "x"},
+         "readers": [{"sha256": "y"}]}))
+    with pytest.raises(ExportError, match="presence.tflite is missing"):
+        read_export(tmp_path)
+
+
+@needs_weights
+def test_export_checks_its_arguments_before_converting(tmp_path):
+    r = anprd("export", "--format", "litert", tmp_path / "none.keras", tmp_path / "out")
+    assert r.returncode == 2 and "no such weights file" in r.stderr
+    (tmp_path / "file").write_text("x")
+    r = anprd("export", "--format", "onnx", WEIGHTS, tmp_path / "file")
+    assert r.returncode == 2 and "is a file, not a folder" in r.stderr
+    r = anprd("export", "--format", "onnx", "--int8", "--calibration", "5", WEIGHTS,
+              tmp_path / "out")
+    assert r.returncode == 2 and "--calibration 5: give 16 to 2048 windows" in r.stderr
+    assert "Traceback" not in r.stderr
