@@ -112,6 +112,7 @@ class Daemon:
             "readers": [str(f) for f in self.config.model.readers],
             "backend": getattr(self.detector, "backend", self.config.model.backend),
             "device": getattr(self.detector, "device", self.config.model.device),
+            "runtime": getattr(self.detector, "runtime", self.config.model.runtime),
         }
         ok = (
             self.detector is not None

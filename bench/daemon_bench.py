@@ -3,6 +3,7 @@
     .venv/bin/python bench/daemon_bench.py                      # 1, 2, 4 cameras, 30 s each
     .venv/bin/python bench/daemon_bench.py --cameras 1 2 4 8 --seconds 60 --sample-fps 5
     .venv/bin/python bench/daemon_bench.py --detector fake      # the pipeline without the network
+    .venv/bin/python bench/daemon_bench.py --cameras 1 --gate --cores 1   # a gate camera, 1 core
 
 Runs the real daemon in this process (readers, detector loop, trackers, event sink; no
 HTTP) for each camera count, and prints per run: frames sampled per second (all cameras),
@@ -54,13 +55,19 @@ def default_video() -> Path:
     return shared / "realdata" / "video" / "tv_news_mercosur.mp4"
 
 
+# `--gate`: the sample's lane (its plates pass in the lower half of the 720p frame) and
+# the width range of its plates, as a gate camera would be set up.
+GATE = ("    roi: [[0, 360], [1280, 360], [1280, 720], [0, 720]]\n"
+        "    plate_width_px: [120, 320]\n")
+
+
 def make_config(tmp: Path, video: Path, n: int, args: argparse.Namespace):
     cams = "\n".join(
         f"  - name: cam{i}\n"
         f"    url: {video}\n"
         f"    sample_fps: {args.sample_fps}\n"
         f"    loop: true\n"
-        f"    realtime: true\n"
+        f"    realtime: true\n" + (GATE if args.gate else "")
         for i in range(n)
     )
     text = (
@@ -143,7 +150,17 @@ def main() -> int:
                     help="fake: no network (reads nothing), to measure decoding alone")
     ap.add_argument("--max-drop", type=float, default=0.05,
                     help="drop rate under which a camera count counts as served")
+    ap.add_argument("--runtime", default="auto",
+                    choices=["auto", "keras", "litert", "onnxruntime"])
+    ap.add_argument("--threads", type=int, default=None,
+                    help="the runtime's threads (default: the cores it may use)")
+    ap.add_argument("--cores", type=int, default=None,
+                    help="run on this many CPU cores only (the process's affinity)")
+    ap.add_argument("--gate", action="store_true",
+                    help="each camera a gate camera: the lane's ROI and plates 120-320 px")
     args = ap.parse_args()
+    if args.cores:
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
     setup_logging("WARNING")
     video = args.video or default_video()
     args.decode = None
@@ -158,11 +175,13 @@ def main() -> int:
     else:
         t0 = time.monotonic()
         detector = load_detector(ModelConfig(weights=args.weights, backend=args.backend,
-                                             device=args.device))
+                                             device=args.device, runtime=args.runtime,
+                                             threads=args.threads))
         print(f"model loaded in {time.monotonic() - t0:.1f}s "
-              f"({detector.backend}, {detector.device})")
+              f"({detector.runtime}, {detector.device}, {detector.threads} threads)")
     print(f"video {video}, {args.sample_fps:g} sampled fps per camera, "
-          f"{os.cpu_count()} CPUs, {args.seconds:g}s measured per run")
+          f"{len(os.sched_getaffinity(0))} of {os.cpu_count()} CPUs, "
+          f"{args.seconds:g}s measured per run{', gate ROI and plate widths' if args.gate else ''}")
     header = (f"{'cams':>4} {'sampled/s':>9} {'detected/s':>10} {'drop':>6} {'batch ms':>8} "
               f"{'events':>6} {'lat p50':>7} {'lat p95':>7} {'CPU':>5} {'peak MB':>7}")
     print(header)

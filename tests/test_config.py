@@ -697,3 +697,17 @@ def test_weights_that_are_no_model_are_named_by_check_config(tmp_path: Path) -> 
         archive.writestr("notes.txt", "hello")
     problem = one_problem(tmp_path, make(), weights=False)
     assert "is a zip archive but not a .keras model" in problem.message
+
+
+def test_the_runtime_and_its_threads_are_checked(tmp_path: Path) -> None:
+    model = {"weights": "w.keras"}
+    problem = one_problem(tmp_path, make(model={**model, "runtime": "tflite"}))
+    assert problem.path == "model.runtime"
+    assert "must be one of auto, keras, litert, onnxruntime, got 'tflite'" in problem.message
+    problem = one_problem(tmp_path, make(model={**model, "threads": 0}))
+    assert problem.path == "model.threads" and "must be at least 1, got 0" in problem.message
+    path = write(tmp_path, make(model={**model, "runtime": "litert", "threads": 1,
+                                       "exports": "exp"}))
+    cfg = load_config(path)
+    assert cfg.model.runtime == "litert" and cfg.model.threads == 1
+    assert cfg.model.exports == (tmp_path / "exp",)

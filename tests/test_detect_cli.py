@@ -242,14 +242,18 @@ def test_another_weights_file_can_read_what_the_weights_find(tmp_path):
 
 
 @needs_weights
-@pytest.mark.skipif(not REAL_VIDEO.is_file(), reason="no ../shared/realdata video")
-def test_a_plate_filling_the_frame_is_read_at_the_scale_that_suits_it():
+@pytest.mark.skipif(not REAL_VIDEO.is_file(),
+                    reason=f"evaluation video not found: {REAL_VIDEO} "
+                           "(set ANPRD_SHARED to the shared/ folder)")
+@pytest.mark.parametrize("runtime", ["keras", "litert"])
+def test_a_plate_filling_the_frame_is_read_at_the_scale_that_suits_it(runtime):
     """The news video's first frames: AA176YX fills the picture, found on the one window
     of a padded level, whose scale (with its neighbour's windows) reads it too large.
     Read across half a pyramid step, it is read: read at its one scale it was not (no
     reading, or JSS455). Its worn second A is the reader's weak point (read L in one of
     the three frames by the shipped reader: weights/MODEL_CARD.md), so one frame may be a
-    character off; none may be another plate or missing."""
+    character off (or, in int8, read under the confidence floor); none may be another
+    plate."""
     from itertools import islice
 
     from anprd.config import DEFAULT_MIN_CONFIDENCE
@@ -258,13 +262,16 @@ def test_a_plate_filling_the_frame_is_read_at_the_scale_that_suits_it():
     from anprd.reads import DetectParams
 
     frames = [f for i, f in islice(video_frames(REAL_VIDEO), 17) if i in (4, 10, 16)]
-    det = Detector.load(WEIGHTS, reader_weights=REPO_ROOT / "weights" / "wide.keras")
+    det = Detector.load(WEIGHTS, reader_weights=REPO_ROOT / "weights" / "wide.keras",
+                        runtime=runtime)
     params = DetectParams(min_confidence=DEFAULT_MIN_CONFIDENCE)
     reads = det.detect(frames, [params] * len(frames))
     got = [[r.plate for r in rs] for rs in reads]
-    assert all(len(rs) == 1 for rs in got), got
-    off = [sum(a != b for a, b in zip(rs[0], "AA176YX", strict=True)) for rs in got]
-    assert sorted(off)[:2] == [0, 0] and max(off) <= 1, got
+    assert all(len(rs) <= 1 for rs in got), got
+    read = [rs[0] for rs in got if rs]
+    assert len(read) >= (2 if runtime == "litert" else 3), got
+    off = sorted(sum(a != b for a, b in zip(p, "AA176YX", strict=True)) for p in read)
+    assert off[:2] == [0, 0] and off[-1] <= 1, got
 
 
 def test_corrupt_weights_file_is_a_clear_error(tmp_path):

@@ -168,3 +168,25 @@ def test_export_checks_its_arguments_before_converting(tmp_path):
               tmp_path / "out")
     assert r.returncode == 2 and "--calibration 5: give 16 to 2048 windows" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def _export(fmt: str, int8: bool, passed: bool):
+    from anprd.exported import Export
+
+    return Export(Path(f"/x/{fmt}{int8}"), fmt, int8, "f", ("r",),
+                  {"passed": passed})
+
+
+def test_auto_takes_the_fastest_checked_export_and_a_named_runtime_its_own():
+    from anprd.runtime_choice import NoRuntime, choose
+
+    exports = [_export("onnx", False, True), _export("litert", False, True),
+               _export("litert", True, False)]
+    # The int8 LiteRT export failed its check: auto takes float LiteRT, not it.
+    assert choose("auto", "cpu", "tensorflow", exports).name == "litert"
+    assert choose("onnxruntime", "cpu", "tensorflow", exports).name == "onnxruntime"
+    assert choose("auto", "gpu", "tensorflow", exports).name == "keras"
+    assert choose("auto", "cpu", "jax", exports).name == "keras"
+    assert choose("auto", "cpu", "tensorflow", []).name == "keras"
+    with pytest.raises(NoRuntime, match="no litert export of these weights.*anprd export"):
+        choose("litert", "cpu", "tensorflow", [], ["/w/old: exported from other weights"])

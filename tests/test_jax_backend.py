@@ -93,7 +93,7 @@ def test_jax_reads_the_sample_as_tensorflow_does():
     for backend in ("tensorflow", "jax"):
         r = subprocess.run([sys.executable, "-m", "anprd", "detect",
                             str(REPO_ROOT / "samples" / "scene.jpg"), "--json", "--backend",
-                            backend, "--device", "cpu"],
+                            backend, "--device", "cpu", "--runtime", "keras"],
                            cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, timeout=600)
         assert r.returncode == 0, r.stderr[-3000:]
         out[backend] = json.loads(r.stdout)["plates"]

@@ -57,7 +57,9 @@ def scene_files() -> list[Path]:
 # ------------------------------------------------------------------ image headers
 
 
-@pytest.mark.skipif(not scene_files(), reason="../shared/realdata/scenes not present")
+@pytest.mark.skipif(not scene_files(),
+                    reason=f"evaluation scenes not found: {SCENES} "
+                           "(set ANPRD_SHARED to the shared/ folder)")
 def test_sniff_real_pictures():
     files = scene_files()
     assert any(p.suffix == ".webp" for p in files)
@@ -575,7 +577,8 @@ def _load_detector():
     if not WEIGHTS.is_file():
         pytest.skip(f"{WEIGHTS} not trained yet")
     if not (SCENES / "labels.csv").is_file():
-        pytest.skip("../shared/realdata/scenes not present")
+        pytest.skip(f"evaluation scenes not found: {SCENES} "
+                    "(set ANPRD_SHARED to the shared/ folder)")
     try:
         from anprd.detector import Detector
     except ImportError as e:
