@@ -28,7 +28,7 @@ import numpy as np
 from . import backend as be
 from .formats import average, combine, decode, softmax
 from .merge import Candidate, group_windows, intersections
-from .pyramid import Level, levels_for
+from .pyramid import Level, level_images, levels_for
 from .reads import DetectParams, PlateRead
 from .window import READ_W_FRAC, WINDOW_H, WINDOW_W
 
@@ -188,13 +188,13 @@ class Detector:
     def _presence_pass(self, frames: list[_Frame]) -> list[np.ndarray]:
         """Windows over threshold per frame: rows (x1, y1, x2, y2, p, level) in frame coords."""
         found: list[list[np.ndarray]] = [[] for _ in frames]
-        groups: dict[tuple[int, int], list[tuple[int, Level]]] = {}
+        groups: dict[tuple[int, int], list[tuple[int, Level, np.ndarray]]] = {}
         for i, f in enumerate(frames):
-            for lv in f.levels:
-                groups.setdefault(lv.canvas, []).append((i, lv))
-        for members in groups.values():
-            batch = np.stack([lv.image(frames[i].base, frames[i].fill)
-                              for i, lv in members])[..., None]
+            for lv, img in zip(f.levels, level_images(f.levels, f.base, f.fill), strict=True):
+                groups.setdefault(lv.canvas, []).append((i, lv, img))
+        for group in groups.values():
+            members = [(i, lv) for i, lv, _ in group]
+            batch = np.stack([img for _, _, img in group])[..., None]
             logits = self._presence(batch)[..., 0]
             probs = 1.0 / (1.0 + np.exp(-logits))
             for (i, lv), p in zip(members, probs, strict=True):

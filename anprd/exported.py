@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .backend import quiet_native_stderr
+from .backend import padded_batch, quiet_native_stderr
 
 MANIFEST = "export.json"
 FORMATS = ("litert", "onnx")
@@ -128,10 +128,16 @@ def _uint8_or_float(batch: np.ndarray, dtype) -> np.ndarray:
 
 class LitertNet:
     """A .tflite network as a function of a uint8 batch (B, H, W, 1): an array, or a
-    dict of arrays for a network with several outputs. LiteRT plans memory per input
-    shape, so one interpreter is kept for each recent shape."""
+    dict of arrays for a network with several outputs.
 
-    def __init__(self, path: Path, threads: int):
+    LiteRT plans its memory per input shape, so one interpreter is kept for each recent
+    shape. To keep those few: with `one_by_one` (the presence network, whose pictures
+    come in as many sizes as pyramid levels) a batch runs one picture at a time, which
+    costs XNNPACK nothing on pictures this large; otherwise (the readers, whose batch
+    size changes from frame to frame) the batch is padded to `padded_batch`."""
+
+    def __init__(self, path: Path, threads: int, one_by_one: bool = False):
+        self._one_by_one = one_by_one
         from ai_edge_litert.interpreter import Interpreter
 
         self._make = lambda: Interpreter(model_path=str(path), num_threads=threads)
@@ -156,11 +162,23 @@ class LitertNet:
             self._by_shape.popitem(last=False)
         return it
 
-    def __call__(self, batch: np.ndarray):
+    def _run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         it = self._interpreter(batch.shape)
         it.set_tensor(self._input, _uint8_or_float(batch, self._dtype))
         it.invoke()
-        out = {k: it.get_tensor(i).copy() for k, i in self._outputs.items()}
+        return {k: it.get_tensor(i).copy() for k, i in self._outputs.items()}
+
+    def __call__(self, batch: np.ndarray):
+        n = len(batch)
+        if self._one_by_one:
+            parts = [self._run(batch[i : i + 1]) for i in range(n)]
+            out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        else:
+            size = padded_batch(n)
+            if size > n:
+                batch = np.concatenate([batch, np.zeros((size - n, *batch.shape[1:]),
+                                                        batch.dtype)])
+            out = {k: v[:n] for k, v in self._run(batch).items()}
         return out if len(out) > 1 else next(iter(out.values()))
 
 
@@ -189,6 +207,8 @@ class OnnxNet:
 
 def nets(export: Export, threads: int) -> tuple[Callable, list[Callable]]:
     """The presence network and the readers of an export, ready to run."""
-    make = LitertNet if export.format == "litert" else OnnxNet
-    return make(export.file("presence"), threads), [make(f, threads)
-                                                    for f in export.reader_files]
+    if export.format == "litert":
+        return (LitertNet(export.file("presence"), threads, one_by_one=True),
+                [LitertNet(f, threads) for f in export.reader_files])
+    return OnnxNet(export.file("presence"), threads), [OnnxNet(f, threads)
+                                                       for f in export.reader_files]

@@ -54,9 +54,17 @@ class Level:
 
         A flat field is what a plate filling the picture needs: repeated, the pixels
         on its edge (a character, the frame) smear into streaks no plate has."""
+        return self.padded(self.scaled(gray), fill)
+
+    def scaled(self, gray: np.ndarray) -> np.ndarray:
+        """The picture (or a smaller copy of it) at the level's scale."""
         h, w = self.shape
         interp = cv2.INTER_AREA if self.scale < 1 else cv2.INTER_LINEAR
-        img = cv2.resize(gray, (w, h), interpolation=interp)
+        return cv2.resize(gray, (w, h), interpolation=interp)
+
+    def padded(self, img: np.ndarray, fill: float | None = None) -> np.ndarray:
+        """`img`, the scaled picture, on the level's canvas (see `image`)."""
+        h, w = self.shape
         (ch, cw), (top, left) = self.canvas, self.pad
         if (ch, cw) == (h, w):
             return img
@@ -116,3 +124,19 @@ def levels_for(width: int, height: int, plate_width_px=None,
         levels.append(Level(k, s, (h, w)))
         k += 1
     return levels
+
+
+def level_images(levels: list[Level], gray: np.ndarray, fill: float | None = None
+                 ) -> list[np.ndarray]:
+    """Every level's canvas (`Level.image`), each shrunk from the level an octave (two
+    steps) above it when that one is there, not from the picture: a quarter of the
+    pixels to average for nearly the same picture (within a grey level on average;
+    sharp edges differ by a few)."""
+    scaled: dict[int, np.ndarray] = {}
+    out = []
+    for lv in levels:
+        above = scaled.get(lv.index - 2) if lv.index >= 2 else None
+        img = lv.scaled(gray if above is None else above)
+        scaled[lv.index] = img
+        out.append(lv.padded(img, fill))
+    return out

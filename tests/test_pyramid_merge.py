@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from anprd.merge import group_windows
-from anprd.pyramid import MAX_PLATE, MIN_PLATE, MIN_PLATE_ASPECT, levels_for
+from anprd.pyramid import MAX_PLATE, MIN_PLATE, MIN_PLATE_ASPECT, level_images, levels_for
 
 
 def test_all_levels_without_a_range():
@@ -279,3 +279,18 @@ def test_a_reading_too_unsure_to_be_a_plate_holds_no_other_plate():
     assert drop_nested([whole, plate]) == [whole, plate]
     surer = read("EEB184", (0, 0, 555, 362), 0.5)
     assert drop_nested([surer, plate]) == [surer]
+
+
+def test_levels_shrunk_an_octave_at_a_time_match_levels_shrunk_from_the_picture():
+    import cv2
+
+    from tests.conftest import REPO_ROOT
+
+    gray = cv2.imread(str(REPO_ROOT / "samples" / "scene.jpg"), cv2.IMREAD_GRAYSCALE)
+    levels = levels_for(gray.shape[1], gray.shape[0])
+    chained = level_images(levels, gray, fill=120.0)
+    for lv, img in zip(levels, chained, strict=True):
+        direct = lv.image(gray, fill=120.0)
+        assert img.shape == direct.shape == lv.canvas
+        diff = np.abs(img.astype(int) - direct.astype(int))
+        assert diff.mean() < 1.0, (lv.index, diff.mean())
