@@ -69,6 +69,7 @@ test: lint
 	$(BIN)/pytest -q
 
 run: run-setup
+	@echo "make: the commands are in $(BIN)/ (source $(BIN)/activate puts them on the PATH)"
 	$(BIN)/anprd run --config config/sample.yaml
 
 clean:

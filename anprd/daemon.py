@@ -36,7 +36,7 @@ import numpy as np
 
 from anprd import __version__
 from anprd.config import CameraConfig, Config
-from anprd.events import EventSink, iso_utc
+from anprd.events import EventSink, appending_note, iso_utc
 from anprd.known_plates import UNLISTED, KnownPlates
 from anprd.metrics import Metrics
 from anprd.redact import redact_text
@@ -251,8 +251,9 @@ class Daemon:
             log.error("cannot serve HTTP on %s: %s", listen, e)
             return False
         url = getattr(self.http_server, "url", f"http://{listen}")
-        log.info("anprd %s: metrics at %s/metrics, readiness at %s/readyz, events to %s",
-                 __version__, url, url, self.config.events.path)
+        log.info("anprd %s: metrics at %s/metrics, readiness at %s/readyz, events to %s%s",
+                 __version__, url, url, self.config.events.path,
+                 appending_note(Path(self.config.events.path)))
         return True
 
     # ----------------------------------------------------------------------- cameras

@@ -324,3 +324,12 @@ def read_events(path: Path) -> list[dict]:
             if raw.endswith(b"\n") and raw.strip():
                 out.append(json.loads(raw))
     return out
+
+
+def appending_note(path: Path) -> str:
+    """A note that events go after those a file already holds (a demo run twice)."""
+    try:
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return ""
+    return f" (appended after the {size:,} bytes it holds)" if size else ""
