@@ -53,6 +53,12 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"anprd export: {problem}", file=sys.stderr)
         return 2
+    from .exported import installed
+
+    if not installed("keras"):
+        print("anprd export: needs Keras with TensorFlow (pip install 'anprd[keras]', "
+              "or make test)", file=sys.stderr)
+        return 2
     try:
         from trainer.export import export
         from trainer.fonts import FontError

@@ -142,6 +142,20 @@ from anprd.cli import main
 sys.exit(main(["detect", "--runtime", "keras", "samples/scene.jpg"]))
 """)
     assert r.returncode == 2 and "Keras is not installed" in r.stderr, r.stderr
+    # What needs Keras says so, by name, without a traceback.
+    r = without_tf("""
+import sys
+from anprd.cli import main
+sys.exit(main(["export", "--format", "litert", "weights/anprd.keras", "runs/never"]))
+""")
+    assert r.returncode == 2 and "needs Keras with TensorFlow" in r.stderr, r.stderr
+    r = without_tf("""
+import sys
+from trainer.__main__ import main
+sys.exit(main(["train", "--out", "runs/never/t.keras", "--steps", "1"]))
+""")
+    assert r.returncode == 2 and "keras is not installed" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_a_damaged_or_foreign_export_is_refused_by_name(tmp_path):

@@ -325,6 +325,9 @@ def main(argv=None) -> int:
         return args.func(args)
     except (FontError, BackgroundError) as e:
         return _refuse(str(e))
+    except ModuleNotFoundError as e:  # a lean install (make run): no Keras, no tqdm
+        return _refuse(f"this command needs the trainer's packages ({e.name} is not "
+                       "installed): pip install '.[train]', or make test")
     except KeyboardInterrupt:
         return 130
 
