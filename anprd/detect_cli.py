@@ -105,7 +105,8 @@ def run(args) -> int:
     import cv2
 
     from .folders import make_folder
-    from .pictures import PictureError, annotate, is_video, read_image, read_json, video_frames
+    from .pictures import PictureError, annotate, is_video, read_image, video_frames
+    from .plate_json import plate_json
     from .pyramid import PICTURE_MAX_PIXELS
     from .reads import DetectParams
 
@@ -137,7 +138,8 @@ def run(args) -> int:
         name = str(path) if frame is None else f"{path}#{frame}"
         if args.json:
             obj = {"file": str(path), "width": img.shape[1], "height": img.shape[0],
-                   "ms": round(ms, 1), "plates": [read_json(r) for r in reads]}
+                   "ms": round(ms, 1),
+                   "plates": [plate_json(r, (img.shape[1], img.shape[0])) for r in reads]}
             if frame is not None:
                 obj["frame"] = frame
             print(json.dumps(obj), flush=True)

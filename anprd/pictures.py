@@ -110,14 +110,3 @@ def annotate(img: np.ndarray, reads: list[PlateRead]) -> np.ndarray:
         cv2.putText(out, label, (x1 + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 255, 255), 2,
                     cv2.LINE_AA)
     return out
-
-
-def read_json(r: PlateRead) -> dict:
-    return {
-        "plate": r.plate,
-        "format": r.format,
-        "confidence": r.confidence,
-        "presence": r.presence,
-        "box": list(r.box),
-        "char_conf": list(r.char_conf),
-    }

@@ -52,6 +52,11 @@ def test_detect_reads_the_sample_and_writes_json_and_annotations(tmp_path):
     assert plate["format"] == "mercosur_ar" and 0 < plate["confidence"] <= 1
     x1, y1, x2, y2 = plate["box"]
     assert 500 < x1 < x2 < 800 and 400 < y1 < y2 < 600
+    # The shape the recognition API answers with (anprd/plate_json.py).
+    assert list(plate) == ["plate", "format", "confidence", "presence", "box", "characters"]
+    assert "".join(c["char"] for c in plate["characters"]) == "AE418KT"
+    assert all({"position", "prob", "runner_up", "runner_up_prob"} <= set(c)
+               for c in plate["characters"])
     # Annotations never take an input's name: annotating into the pictures' own folder
     # must not overwrite them.
     assert (tmp_path / "scene.annotated.jpg").is_file()

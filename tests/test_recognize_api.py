@@ -42,8 +42,9 @@ from anprd.api_request import (
 )
 from anprd.config import DEFAULT_MIN_CONFIDENCE
 from anprd.image_headers import ImageInfo
+from anprd.plate_json import plate_json
 from anprd.reads import ALPHABET, BLANK, N_CLASSES, PlateRead
-from anprd.recognize import RecognizeService, plate_json
+from anprd.recognize import RecognizeService
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
