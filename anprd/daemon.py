@@ -3,11 +3,9 @@
 Threads: one reader per camera (`anprd.sources`), one detector loop, the HTTP server's,
 and the main thread, which handles signals, reloads and shutdown.
 
-The detector loop takes the newest sampled frame of every camera that has one, runs
-them through the detector as one batch, feeds each camera's reads to its `Tracker`, and
-writes the events due to the `EventSink`, then to every sink's queue (`anprd.sinks`),
-each event with its known-plates entry (`anprd.known_plates`). An event is counted
-(metrics, log) only once its line is on disk and it is in the queues.
+The detector loop (`anprd.pipeline`) takes the newest sampled frame of every camera,
+detects, tracks and writes the events due; this module starts and stops it, the cameras,
+the HTTP server and the sinks.
 
 Signals: SIGTERM/SIGINT stop the readers, emit the events already due (tracks with
 enough reads are closed as if the vehicles had left) and exit 0; a second one exits at
@@ -32,20 +30,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from anprd import __version__
 from anprd.config import CameraConfig, Config
 from anprd.events import EventSink, appending_note, iso_utc
-from anprd.known_plates import UNLISTED, KnownPlates
+from anprd.known_plates import KnownPlates
 from anprd.metrics import Metrics
+from anprd.pipeline import Pipeline
 from anprd.redact import redact_text
 from anprd.reload import camera_changes, read_again, sections_needing_restart
 from anprd.running import Camera, RunStats
 from anprd.runtime import DetectorLike, DetectorLoader, load_detector, source_spec, tracker_params
 from anprd.sinks.delivery import Sinks
-from anprd.sources import CameraSource, Frame, SourceState
-from anprd.tracker import DecodeFn, PlateEvent, Tracker
+from anprd.sources import CameraSource, SourceState
+from anprd.tracker import DecodeFn, Tracker
 
 log = logging.getLogger("anprd.daemon")
 
@@ -76,16 +73,17 @@ class Daemon:
         self.metrics = Metrics(__version__)
         self.sink = EventSink(config.events.path, config.events.snapshots)
         self.sinks = Sinks(config.events.sinks, config.events.state_folder, self.metrics)
-        self.known = KnownPlates(config.lists)
         self.detector: DetectorLike | None = None
         self.http_server: Any = None
         self.stats = RunStats()
         self._cameras: dict[str, Camera] = {}
         self._lock = threading.RLock()  # cameras, trackers and the sink's emissions
-        self._closed = False  # trackers flushed: results arriving now are discarded
         self._stop = threading.Event()
         self._wake = threading.Event()  # wakes the main loop
         self._frames_ready = threading.Event()  # wakes the detector loop
+        self.pipeline = Pipeline(self._cameras, self._lock, self.sink, self.sinks,
+                                 KnownPlates(config.lists), self.metrics, self.stats,
+                                 self._stop, self._frames_ready, self._wake)
         self._reload_requested = False
         self._signals = 0
         self._detector_thread: threading.Thread | None = None
@@ -137,8 +135,9 @@ class Daemon:
             log.error("%s", redact_text(str(e)))
             self.sink.close()
             return EXIT_ERROR
-        if self.known.lists:
-            log.info("known plates: %d in %d lists", len(self.known), len(self.known.lists))
+        known = self.pipeline.known
+        if known.lists:
+            log.info("known plates: %d in %d lists", len(known), len(known.lists))
         try:
             if self._http_enabled and not self._start_http():
                 return EXIT_ERROR
@@ -152,9 +151,8 @@ class Daemon:
             self.metrics.set_build_info(self.detector.backend, self.detector.device)
             log.info(
                 "model loaded in %.1fs (runtime %s, backend %s, device %s, %s threads)",
-                time.monotonic() - t0, getattr(self.detector, "runtime", "keras"),
-                self.detector.backend, self.detector.device,
-                getattr(self.detector, "threads", None) or "default",
+                time.monotonic() - t0, self.detector.runtime, self.detector.backend,
+                self.detector.device, self.detector.threads or "default",
             )
             if self._stop.is_set():
                 return EXIT_OK
@@ -165,7 +163,7 @@ class Daemon:
             if not self._cameras:
                 log.warning("no cameras enabled: serving the web API only")
             self._detector_thread = threading.Thread(
-                target=self._detector_loop, name="detector", daemon=True
+                target=self.pipeline.run, args=(self.detector,), name="detector", daemon=True
             )
             self._detector_thread.start()
             return self._main_loop()
@@ -219,10 +217,7 @@ class Daemon:
             if self._detector_thread.is_alive():
                 log.warning("the detector is still busy after %.0fs; not waiting for it",
                             DRAIN_TIMEOUT_S)
-        with self._lock:
-            self._closed = True
-            for cam in self._cameras.values():
-                self._flush(cam)
+        self.pipeline.close()
         self.sink.close()
         self._tell_camera_states()
         self.sinks.close()
@@ -275,7 +270,7 @@ class Daemon:
         camera = self._cameras.pop(name)
         camera.removed = True
         camera.source.stop()
-        self._flush(camera)
+        self.pipeline.flush(camera)
         if forget_metrics:
             self.metrics.remove_camera(name)
 
@@ -291,8 +286,9 @@ class Daemon:
             log.error("reload: cannot reopen the events file %s: %s", self.sink.path, e)
         old = self.config
         if new.lists != old.lists:
-            self.known = KnownPlates(new.lists)
-            log.info("reload: known plates: %d in %d lists", len(self.known), len(new.lists))
+            self.pipeline.known = KnownPlates(new.lists)
+            log.info("reload: known plates: %d in %d lists", len(self.pipeline.known),
+                     len(new.lists))
         for section in sections_needing_restart(old, new):
             log.warning("reload: changes to '%s' need a restart; kept as they were", section)
         if new.api != old.api and self.http_server is not None:
@@ -320,88 +316,6 @@ class Daemon:
             ", ".join(changed) or "none",
         )
         return True
-
-    # ---------------------------------------------------------------------- detector
-    def _detector_loop(self) -> None:
-        assert self.detector is not None
-        failures = 0
-        while not self._stop.is_set():
-            self._frames_ready.clear()  # before taking: a frame put from now on wakes us
-            with self._lock:
-                cams = list(self._cameras.values())
-            batch: list[tuple[Camera, Frame]] = []
-            for cam in cams:
-                frame = cam.source.take()
-                if frame is not None:
-                    batch.append((cam, frame))
-            if not batch:
-                self._tick(cams)
-                self._frames_ready.wait(0.25)
-                continue
-            t0 = time.perf_counter()
-            try:
-                results = self.detector.detect(
-                    [f.image for _, f in batch], [c.params for c, _ in batch]
-                )
-                if len(results) != len(batch):
-                    raise RuntimeError(f"detector returned {len(results)} results for "
-                                       f"{len(batch)} images")
-            except Exception:  # noqa: BLE001 (one bad batch must not stop the daemon)
-                failures += 1
-                if failures == 1 or failures % 100 == 0:
-                    log.exception("detector failed on a batch (%d failures so far)", failures)
-                self._stop.wait(min(5.0, 0.1 * failures))
-                continue
-            failures = 0
-            self.metrics.detect_seconds.observe(time.perf_counter() - t0)
-            self.stats.frames += len(batch)
-            snapshots = self.sink.snapshots is not None
-            with self._lock:
-                if self._closed:
-                    return
-                for (cam, frame), reads in zip(batch, results, strict=True):
-                    if cam.removed:
-                        continue
-                    cam.metrics.plate_reads(len(reads))
-                    ref = frame.image if snapshots else None
-                    self._emit(cam, cam.tracker.update(reads, frame.timestamp, ref))
-            self._tick(cams)
-
-    def _tick(self, cams: list[Camera]) -> None:
-        """Close the tracks that timed out; flush the cameras that ended."""
-        with self._lock:
-            if self._closed:
-                return
-            for cam in cams:
-                if cam.removed or cam.flushed:
-                    continue
-                if cam.source.finished:
-                    self._flush(cam)
-                    self._wake.set()
-                else:
-                    self._emit(cam, cam.tracker.tick(cam.source.now()))
-
-    def _flush(self, cam: Camera) -> None:
-        """Close every track of a camera that ended or goes away (once)."""
-        if not cam.flushed:
-            self._emit(cam, cam.tracker.flush())
-            cam.flushed = True
-
-    def _emit(self, cam: Camera, events: list[PlateEvent]) -> None:
-        for event in events:
-            frame = event.ref if isinstance(event.ref, np.ndarray) else None
-            match = self.known.match(cam.name, event.plate)
-            try:
-                record = self.sink.emit(event, frame, match)
-            except OSError as e:
-                log.error("camera %s: cannot write event %s: %s (not emitted)",
-                          cam.name, event.plate, e)
-                continue
-            self.sinks.put(record)
-            now = time.time()
-            cam.metrics.plate_event(now, match.list if match else UNLISTED)
-            self.stats.events += 1
-            self.stats.event_latency_s.append(now - event.last_seen)
 
     # ----------------------------------------------------------------------- signals
     def _install_signals(self) -> None:

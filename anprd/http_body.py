@@ -1,7 +1,7 @@
 """Reading a request's body: its framing, Content-Length or chunked, within a limit, and
 closing without resetting an answer sent before the body was read.
 
-`BodyReader` is a mixin of the HTTP handler (`anprd.http.Handler`): it uses the
+`BodyReader` is a mixin of the HTTP handler (`anprd.http_handler.Handler`): it uses the
 handler's `rfile`, `wfile`, `connection` and `headers`.
 """
 

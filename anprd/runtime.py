@@ -18,6 +18,8 @@ from anprd.tracker import TrackerParams
 class DetectorLike(Protocol):
     backend: str
     device: str
+    runtime: str
+    threads: int | None
 
     def detect(
         self, images: Sequence[np.ndarray], params: Sequence[DetectParams]

@@ -166,7 +166,7 @@ def main() -> int:
     args.decode = None
     if args.detector == "fake":
         class Nothing:
-            backend, device = "none", "cpu"
+            backend, device, runtime, threads = "none", "cpu", "none", 0
 
             def detect(self, images, params):
                 return [[] for _ in images]

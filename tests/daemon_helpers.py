@@ -169,6 +169,8 @@ class FakeDetector:
 
     backend = "fake"
     device = "cpu"
+    runtime = "fake"
+    threads = 1
 
     def __init__(self, delay_s: float = 0.0, plates: Sequence[str] = SYNTH_PLATES,
                  noisy: bool = False) -> None:
