@@ -13,6 +13,7 @@ import json
 import statistics
 import sys
 import time
+from argparse import Namespace
 from pathlib import Path
 
 import numpy as np
@@ -98,47 +99,36 @@ GATE_PLATES = (120, 320)
 
 
 def _cases(sizes, gate: bool):
-    from .pyramid import PICTURE_MAX_PIXELS
+    """(name, size, params, levels) of each frame to time."""
+    from .pyramid import PICTURE_MAX_PIXELS, levels_for
     from .reads import DetectParams
 
     full = DetectParams(max_pixels=PICTURE_MAX_PIXELS)  # a big size is a photo
     cases = [(f"{w}x{h}", (w, h), full) for w, h in sizes]
     if gate:
         cases.append(("gate", GATE_SIZE, DetectParams(roi=GATE_ROI, plate_width_px=GATE_PLATES)))
-    return cases
+    return [(name, size, p, levels_for(*size, p.plate_width_px, p.max_pixels))
+            for name, size, p in cases]
 
 
-def _runtimes(args) -> list[str] | None:
-    """The runtimes to time: the one asked for, or with `all` Keras and every export."""
+def _runtimes(args) -> list[tuple[str, list[Path] | None]]:
+    """(runtime, exports) to time: the one asked for, or with `all` Keras and each export
+    of the weights for an installed runtime."""
     if args.runtime != "all":
-        return [args.runtime]
+        return [(args.runtime, args.exports)]
     from .config import readers_for
     from .exported import find_exports, installed
 
     found, _ = find_exports(list(args.exports or [args.weights.parent]), args.weights,
                             list(readers_for(args.weights, args.reader_weights)))
-    names = ["keras"] if installed("keras") else []
-    return names + [str(e.folder) for e in found if installed(e.runtime)]
-
-
-def _detector(args, runtime: str):
-    from argparse import Namespace
-
-    if runtime in ("auto", "keras", "litert", "onnxruntime"):
-        return load_detector(Namespace(**{**vars(args), "runtime": runtime}))
-    folder = Path(runtime)  # one export of `all`
-    from .exported import read_export
-
-    e = read_export(folder)
-    return load_detector(Namespace(**{**vars(args), "runtime": e.runtime,
-                                      "exports": [folder]}))
+    return ([("keras", None)] if installed("keras") else []) + [
+        (e.runtime, [e.folder]) for e in found if installed(e.runtime)]
 
 
 def run(args) -> int:
     import cv2
 
     from . import backend as be
-    from .pyramid import levels_for
 
     try:
         sizes = [parse_size(s) for s in args.size]
@@ -163,23 +153,23 @@ def run(args) -> int:
     elif not args.no_seed:
         be.select("tensorflow", "cpu")
         seed = be.compiled(seed_network())
-        for name, size, params in cases:
+        for name, size, _, levels in cases:
             gray = cv2.cvtColor(frame_of(size), cv2.COLOR_BGR2GRAY)
-            lv = levels_for(*size, params.plate_width_px, params.max_pixels)
-            seed_ms[name] = _median_ms(lambda g=gray, lv=lv: [seed(v.image(g)[None, ..., None])
-                                                               for v in lv], args.seed_repeats)
+            seed_ms[name] = _median_ms(lambda g=gray, lv=levels: [
+                seed(v.image(g)[None, ..., None]) for v in lv], args.seed_repeats)
     results = []
     print(f"{'runtime':>22s} {'frame':>9s} {'levels':>6s} {'anprd ms':>9s} {'seed ms':>9s} "
           f"{'speedup':>8s}")
-    for runtime in runtimes:
-        detector = _detector(args, runtime)
+    for runtime, exports in runtimes:
+        detector = load_detector(Namespace(**{**vars(args), "runtime": runtime,
+                                              "exports": exports}))
         if detector is None:
             return 2
-        for name, size, params in cases:
+        for name, size, params, levels in cases:
             frame = frame_of(size)
             ours = _median_ms(lambda f=frame, p=params, d=detector: d.detect([f], [p]),
                               args.repeats)
-            n = len(levels_for(*size, params.plate_width_px, params.max_pixels))
+            n = len(levels)
             sm = seed_ms.get(name)
             speedup = sm / ours if sm else None
             print(f"{detector.runtime:>22s} {name:>9s} {n:6d} {ours:9.1f} "

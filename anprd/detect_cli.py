@@ -27,7 +27,9 @@ def add_model_args(p: argparse.ArgumentParser, runtimes: tuple[str, ...] = ()) -
                         "pair, else the reader of --weights)")
     p.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow")
     p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
-    p.add_argument("--runtime", choices=("auto", "keras", "litert", "onnxruntime", *runtimes),
+    from .runtime_choice import RUNTIMES
+
+    p.add_argument("--runtime", choices=(*RUNTIMES, *runtimes),
                    default="auto", help="what runs the networks (default auto: the fastest "
                    "installed export of the weights that passed its check, else Keras)")
     p.add_argument("--exports", type=Path, nargs="+", default=None, metavar="DIR",

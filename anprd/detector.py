@@ -101,8 +101,8 @@ class Detector:
         self.presence_threshold = PRESENCE_THRESHOLD
 
     @classmethod
-    def from_models(cls, model, backend: str, device: str, reader_models: Sequence = ()
-                    ) -> Detector:
+    def from_models(cls, model, backend: str, device: str, reader_models: Sequence = (),
+                    threads: int | None = None) -> Detector:
         """Keras runs `model`'s presence pass and the readers of `reader_models` (none:
         `model`'s own)."""
         from .model import presence_net, reader_net
@@ -110,7 +110,7 @@ class Detector:
         return cls(be.compiled(presence_net(model)),
                    [be.compiled(reader_net(m), pad_batch=True)
                     for m in (reader_models or [model])],
-                   backend, device, "keras", model)
+                   backend, device, "keras", model, threads)
 
     @classmethod
     def load(cls, weights: Path, backend: str = "tensorflow", device: str = "auto",

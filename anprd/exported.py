@@ -97,22 +97,35 @@ def find_exports(folders: list[Path], finder: Path, readers: list[Path]
                  ) -> tuple[list[Export], list[str]]:
     """The exports among `folders` (each an export, or a folder of exports) made from
     these weights files, and why each other one was passed over."""
+    candidates = []
+    for folder in folders:
+        if (folder / MANIFEST).exists():
+            candidates.append(folder)
+        elif folder.is_dir():
+            candidates += sorted(p for p in folder.iterdir() if (p / MANIFEST).exists())
+    if not candidates:
+        return [], []
     want = (sha256(finder), tuple(sha256(r) for r in readers))
     found, skipped = [], []
-    for folder in folders:
-        candidates = [folder] if (folder / MANIFEST).exists() else sorted(
-            p for p in folder.iterdir() if (p / MANIFEST).exists()) if folder.is_dir() else []
-        for c in candidates:
-            try:
-                e = read_export(c)
-            except ExportError as err:
-                skipped.append(str(err))
-                continue
-            if (e.finder, e.readers) != want:
-                skipped.append(f"{c}: exported from other weights files (run anprd export again)")
-            else:
-                found.append(e)
+    for c in candidates:
+        try:
+            e = read_export(c)
+        except ExportError as err:
+            skipped.append(str(err))
+            continue
+        if (e.finder, e.readers) != want:
+            skipped.append(f"{c}: exported from other weights files (run anprd export again)")
+        else:
+            found.append(e)
     return found, skipped
+
+
+def loss_figures(reference: dict, exported: dict) -> dict:
+    """The check an export passes: its plate and presence accuracy on the same synthetic
+    windows no more than MAX_LOSS below Keras'."""
+    loss = {k: round(reference[k] - exported[k], 4) for k in ("plate_exact", "presence")}
+    return {"keras": reference, "export": exported, "loss": loss,
+            "max_loss": MAX_LOSS, "passed": all(v <= MAX_LOSS for v in loss.values())}
 
 
 def installed(runtime: str) -> bool:

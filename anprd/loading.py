@@ -3,6 +3,7 @@ ready on it (Keras, or an export for LiteRT or ONNX Runtime)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from . import backend as be
 from .detector import Detector, DetectorError
 from .exported import ExportError, find_exports, nets
 from .runtime_choice import NoRuntime, choose, usable_cores
+
+log = logging.getLogger("anprd.detector")
 
 
 def load_detector(weights: Path, backend: str = "tensorflow", device: str = "auto",
@@ -36,6 +39,8 @@ def load_detector(weights: Path, backend: str = "tensorflow", device: str = "aut
         choice = choose(runtime, device, backend, found, skipped)
     except NoRuntime as e:
         raise DetectorError(str(e)) from None
+    for reason in skipped:  # a stale or damaged export is worth an operator's look
+        log.warning("export passed over: %s", reason)
     if choice.export is None:
         return _keras_detector(weights, readers, backend, device, threads)
     try:
@@ -61,6 +66,5 @@ def _keras_detector(weights: Path, readers: list[Path], backend: str, device: st
             models[f] = load_model(f)
         except Exception as e:  # any damage to the file: say which file, not a traceback
             raise DetectorError(f"cannot load weights {f}: {e}") from None
-    det = Detector.from_models(models[weights], backend, used, [models[f] for f in readers])
-    det.threads = threads
-    return det
+    return Detector.from_models(models[weights], backend, used, [models[f] for f in readers],
+                                threads)

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .exported import MAX_LOSS, Export, installed
+from .exported import Export, installed
 
 RUNTIMES = ("auto", "keras", "litert", "onnxruntime")
 # Fastest first, as `anprd bench --runtime all` measures them on a CPU (docs/runtimes.md).
@@ -81,11 +81,3 @@ def choose(runtime: str, device: str, backend: str, exports: list[Export],
 def _none_found(what: str, skipped) -> str:
     why = "; ".join(skipped)
     return f"{what} (make one with anprd export{'; passed over: ' + why if why else ''})"
-
-
-def loss_figures(reference: dict, exported: dict) -> dict:
-    """The check an export passes: its plate and presence accuracy on the same synthetic
-    windows no more than MAX_LOSS below Keras'."""
-    loss = {k: round(reference[k] - exported[k], 4) for k in ("plate_exact", "presence")}
-    return {"keras": reference, "export": exported, "loss": loss,
-            "max_loss": MAX_LOSS, "passed": all(v <= MAX_LOSS for v in loss.values())}

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anprd.exported import MANIFEST, Export, nets, sha256
-from anprd.runtime_choice import loss_figures
+from anprd.exported import MANIFEST, Export, loss_figures, nets, read_export, sha256
 
 from .evaluate import figures
 from .generate import ChunkMaker, Sources, to_arrays
@@ -148,8 +147,7 @@ def export(finder: Path, readers: list[Path], fmt: str, int8: bool, out: Path,
     x = x.astype(np.uint8)
     keras_fig = _check_figures(compiled(presence_net(models[finder])),
                                compiled(reader_net(models[readers[0]])), x, p, chars)
-    draft = Export(tmp, fmt, int8, "", tuple("" for _ in readers), {})
-    presence, reader_nets = nets(draft, threads=2)
+    presence, reader_nets = nets(read_export(tmp), threads=2)  # the manifest, unchecked
     manifest["check"] = {"windows": check, "seed": CHECK_SEED, "reader": readers[0].name,
                          **loss_figures(keras_fig, _check_figures(presence, reader_nets[0],
                                                                   x, p, chars))}
@@ -160,6 +158,4 @@ def export(finder: Path, readers: list[Path], fmt: str, int8: bool, out: Path,
     if out.exists():
         shutil.rmtree(out)
     tmp.rename(out)
-    from anprd.exported import read_export
-
     return read_export(out)
