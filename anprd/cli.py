@@ -14,22 +14,13 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from anprd import (
-    __version__,
-    bench,
-    check_config,
-    detect_cli,
-    evaluate,
-    export_cli,
-    run_cli,
-    sinks_cli,
-)
-from anprd.config_problems import ConfigError
+from anprd import __version__
+from anprd.commands import bench, check_config, detect, evaluate, export, run, sinks
+from anprd.config.problems import ConfigError
 from anprd.redact import redact_text
 
 # Subcommand modules, in the order `anprd --help` lists them.
-COMMANDS: list[ModuleType] = [run_cli, detect_cli, evaluate, bench, export_cli, check_config,
-                              sinks_cli]
+COMMANDS: list[ModuleType] = [run, detect, evaluate, bench, export, check_config, sinks]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 

@@ -11,6 +11,8 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 BLANK = len(ALPHABET)
 N_CLASSES = len(ALPHABET) + 1
 N_POSITIONS = 7
+# Readings less sure than this are not reported, unless a camera or request asks otherwise.
+DEFAULT_MIN_CONFIDENCE = 0.6
 
 
 @dataclass(frozen=True)

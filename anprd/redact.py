@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
+from anprd.video.urls import SCHEME_RE
+
 # --------------------------------------------------------------------------- redaction
 
-_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)$", re.DOTALL)
 # To the next whitespace: a password may hold quotes or brackets; over-redacting is safe.
 # With a user and password, to the last "@" on the line first: a password may hold spaces.
 _URL_IN_TEXT_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^\s:/@]*:[^\n]*@)?\S+")
@@ -24,7 +25,7 @@ def redact_url(url: str) -> str:
     runs to the *last* ``@``; a URL whose path holds an ``@`` is over-redacted, which is
     the safe side.
     """
-    m = _SCHEME_RE.match(url)
+    m = SCHEME_RE.match(url)
     if not m:
         return url
     scheme, rest = m.groups()

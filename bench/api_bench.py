@@ -40,7 +40,7 @@ def serve(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(REPO))
     from prometheus_client import CollectorRegistry
 
-    from anprd.http import start_http_server
+    from anprd.api.server import start_http_server
 
     if args.no_model:
 
@@ -50,10 +50,10 @@ def serve(args: argparse.Namespace) -> None:
 
         detector = NoPlatesStandIn()
     else:
-        from anprd.config import readers_for
-        from anprd.detector import Detector
+        from anprd.detect.loading import load_detector
+        from anprd.detect.shipped import readers_for
 
-        detector = Detector.load(Path(args.weights), device=args.device,
+        detector = load_detector(Path(args.weights), device=args.device,
                                  reader_weights=readers_for(Path(args.weights)))
     api = {"max_concurrent": args.max_concurrent, "max_body_bytes": 50_000_000}
     server = start_http_server(

@@ -35,11 +35,11 @@ sys.path.insert(0, str(REPO))
 
 from api_bench import percentile  # noqa: E402 (this folder, on the path as a script's)
 
-from anprd.config import ModelConfig  # noqa: E402
-from anprd.config_load import load_config, parse_config  # noqa: E402
-from anprd.daemon import Daemon  # noqa: E402
-from anprd.logs import setup_logging  # noqa: E402
-from anprd.runtime import load_detector  # noqa: E402
+from anprd.config.load import load_config, parse_config  # noqa: E402
+from anprd.config.sections import ModelConfig  # noqa: E402
+from anprd.service.daemon import Daemon  # noqa: E402
+from anprd.service.logs import setup_logging  # noqa: E402
+from anprd.service.settings import detector_for  # noqa: E402
 
 
 def default_video() -> Path:
@@ -174,7 +174,7 @@ def main() -> int:
         detector = Nothing()
     else:
         t0 = time.monotonic()
-        detector = load_detector(ModelConfig(weights=args.weights, backend=args.backend,
+        detector = detector_for(ModelConfig(weights=args.weights, backend=args.backend,
                                              device=args.device, runtime=args.runtime,
                                              threads=args.threads))
         print(f"model loaded in {time.monotonic() - t0:.1f}s "

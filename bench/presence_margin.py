@@ -28,7 +28,7 @@ EDGE_MARGIN_PX = 3.0
 
 def margins(corners: np.ndarray | None) -> tuple[float, float]:
     """(relative distance to the nearest size limit, pixels to the nearest border)."""
-    from anprd.window import MAX_H_FRAC, MAX_W_FRAC, MIN_FRAC, WINDOW_H, WINDOW_W
+    from anprd.detect.window import MAX_H_FRAC, MAX_W_FRAC, MIN_FRAC, WINDOW_H, WINDOW_W
 
     if corners is None:
         return np.inf, np.inf
@@ -48,8 +48,8 @@ def main(argv=None) -> int:
     if not args.weights.is_file():
         print(f"error: weights not found: {args.weights}", file=sys.stderr)
         return 2
-    from anprd.model import load_model
-    from trainer.evaluate import predict
+    from anprd.detect.model import load_model
+    from trainer.figures import predict
     from trainer.generate import CHUNK, ChunkMaker, Sources, to_arrays
 
     fonts = [f for f in [REPO.parent / "shared" / "fonts"] if f.is_dir()]  # as training

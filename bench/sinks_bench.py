@@ -31,10 +31,10 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from brokers import Mosquitto, Receiver, Subscriber, free_port  # noqa: E402
 
-from anprd.events import EventRecord, new_event_id  # noqa: E402
-from anprd.metrics import Metrics  # noqa: E402
-from anprd.sinks.config import MqttSinkConfig, WebhookSinkConfig  # noqa: E402
-from anprd.sinks.delivery import Sinks  # noqa: E402
+from anprd.config.sinks import MqttSinkConfig, WebhookSinkConfig  # noqa: E402
+from anprd.output.events import EventRecord, new_event_id  # noqa: E402
+from anprd.output.metrics import Metrics  # noqa: E402
+from anprd.output.sinks.delivery import Sinks  # noqa: E402
 
 
 def record(i: int) -> EventRecord:

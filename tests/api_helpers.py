@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from prometheus_client import CollectorRegistry
 
-from anprd.http import start_http_server
+from anprd.api.server import start_http_server
 from anprd.reads import DetectParams, PlateRead
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """Test doubles and data for the daemon's tests (sources, tracker, events, daemon).
 
 - `make_probs` / `make_read`: PlateRead data with a chosen per-character distribution.
-- `simple_decode`: a small format-constrained decoder with `anprd.formats.decode`'s
+- `simple_decode`: a small format-constrained decoder with `anprd.detect.formats.decode`'s
   signature, so that the tracker's logic is tested on its own.
 - `write_synthetic_video`: an H.264 MP4 of white "plates" crossing a dark picture, one
   vehicle after the other, each in its own horizontal band; `FakeDetector` reads it

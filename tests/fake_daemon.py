@@ -17,10 +17,10 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from daemon_helpers import FakeDetector  # noqa: E402
 
-from anprd.config_load import load_config  # noqa: E402
-from anprd.daemon import Daemon  # noqa: E402
-from anprd.formats import decode  # noqa: E402
-from anprd.logs import setup_logging  # noqa: E402
+from anprd.config.load import load_config  # noqa: E402
+from anprd.detect.formats import decode  # noqa: E402
+from anprd.service.daemon import Daemon  # noqa: E402
+from anprd.service.logs import setup_logging  # noqa: E402
 
 
 def main() -> int:

@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from anprd import cli
-from anprd.config import (
+from anprd.config.load import ConfigError, Problem, load_config, parse_config
+from anprd.config.sections import (
     KNOWN_FORMATS,
     CameraConfig,
     Config,
 )
-from anprd.config_load import ConfigError, Problem, load_config, parse_config
 from anprd.reads import DetectParams
 from anprd.redact import redact_text, redact_url
 
@@ -315,7 +315,7 @@ def test_several_reader_weights_each_checked(tmp_path: Path) -> None:
 
 
 def test_the_shipped_weights_are_read_by_the_shipped_reader() -> None:
-    from anprd.config import DEFAULT_READERS, DEFAULT_WEIGHTS, readers_for
+    from anprd.detect.shipped import DEFAULT_READERS, DEFAULT_WEIGHTS, readers_for
 
     assert readers_for(DEFAULT_WEIGHTS) == DEFAULT_READERS
     assert [f.name for f in DEFAULT_READERS] == ["wide.keras"]
@@ -326,8 +326,8 @@ def test_the_shipped_weights_are_read_by_the_shipped_reader() -> None:
 
 
 def test_check_config_names_the_readers_when_they_are_other_files(tmp_path: Path) -> None:
-    from anprd.check_config import _display, summary
-    from anprd.config import DEFAULT_READERS, DEFAULT_WEIGHTS
+    from anprd.commands.check_config import _display, summary
+    from anprd.detect.shipped import DEFAULT_READERS, DEFAULT_WEIGHTS
 
     cfg = load_config(write(tmp_path, make(model={"weights": str(DEFAULT_WEIGHTS)})))
     pair = " + ".join(_display(p) for p in DEFAULT_READERS)
@@ -342,7 +342,7 @@ def test_a_missing_default_reader_of_the_shipped_weights_is_a_problem(
 ) -> None:
     """The shipped weights given without reader_weights are read by the shipped reader: a
     reader file gone missing is reported before the daemon starts, not when it loads."""
-    from anprd import config
+    from anprd.detect import shipped as config
 
     gone = tmp_path / "gone.keras"
     monkeypatch.setattr(config, "DEFAULT_READERS", (config.DEFAULT_WEIGHTS, gone))
@@ -496,7 +496,7 @@ def test_merge_keys_may_be_overridden(tmp_path: Path) -> None:
 def test_alias_bomb_is_walked_once(tmp_path: Path) -> None:
     """9**7 paths through shared nodes (13 s when each path was walked, hours at 9
     levels): each node is walked, and given a line, once."""
-    from anprd.config_problems import _Yaml
+    from anprd.config.problems import _Yaml
 
     lines = ["cameras: []", "a0: &a0 [x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 8)]
@@ -666,7 +666,7 @@ def test_cli_unexpected_error_is_one_line(monkeypatch, capsys, tmp_path: Path) -
     def boom(*_: Any, **__: Any) -> Config:
         raise RuntimeError(f"cannot open rtsp://admin:{PASSWORD}@h/s\nsecond line")
 
-    monkeypatch.setattr("anprd.check_config.load_config", boom)
+    monkeypatch.setattr("anprd.commands.check_config.load_config", boom)
     monkeypatch.delenv("ANPRD_DEBUG", raising=False)
     assert cli.main(["check-config", "x.yaml"]) == 1
     err = capsys.readouterr().err

@@ -37,10 +37,10 @@ from daemon_helpers import (
 )
 from prometheus_client.parser import text_string_to_metric_families
 
-from anprd.config_load import load_config
-from anprd.daemon import Daemon
-from anprd.events import read_events
-from anprd.formats import decode
+from anprd.config.load import load_config
+from anprd.detect.formats import decode
+from anprd.output.events import read_events
+from anprd.service.daemon import Daemon
 
 FAKE_DAEMON = REPO / "tests" / "fake_daemon.py"
 WEIGHTS = REPO / "weights" / "anprd.keras"

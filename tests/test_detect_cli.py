@@ -89,8 +89,8 @@ def test_oversized_pictures_and_folders_are_refused_by_name_and_the_others_read(
     folder.mkdir()
     r = run("detect", huge, cut, folder, REPO_ROOT / "samples" / "scene.jpg", "--json")
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert "huge.png: 8000x8000 is over 50,000,000 pixels" in r.stderr
-    assert "cut.png: 8000x8000 is over 50,000,000 pixels" in r.stderr
+    assert "huge.png: 8000x8000 is over 40,000,000 pixels" in r.stderr
+    assert "cut.png: 8000x8000 is over 40,000,000 pixels" in r.stderr
     assert f"{folder}: a folder; give the pictures or videos in it" in r.stderr
     assert [p["plate"] for p in json.loads(r.stdout)["plates"]] == ["AE418KT"]
     # A kind without a header check (BMP) over OpenCV's own pixel limit (lowered here).
@@ -219,8 +219,8 @@ def test_another_weights_file_can_read_what_the_weights_find(tmp_path):
     import cv2
     import numpy as np
 
-    from anprd.detector import Detector
-    from anprd.formats import average
+    from anprd.detect.formats import average
+    from anprd.detect.loading import load_detector
 
     shipped, reader = WEIGHTS, REPO_ROOT / "weights" / "wide.keras"
     # A crop is read by the reader alone: the pair must read it as the second file does,
@@ -230,9 +230,9 @@ def test_another_weights_file_can_read_what_the_weights_find(tmp_path):
     crop = cv2.resize(cv2.resize(crop[475:575, 543:768], (40, 18), interpolation=cv2.INTER_AREA),
                       (225, 100))
     probs = {name: d.read_crops([crop], ["mercosur_ar"])[0].probs for name, d in (
-        ("other", Detector.load(shipped, reader_weights=reader)),
-        ("both", Detector.load(shipped, reader_weights=[shipped, reader])),
-        ("first", Detector.load(shipped)), ("second", Detector.load(reader)))}
+        ("other", load_detector(shipped, reader_weights=reader)),
+        ("both", load_detector(shipped, reader_weights=[shipped, reader])),
+        ("first", load_detector(shipped)), ("second", load_detector(reader)))}
     assert np.allclose(probs["other"], probs["second"], atol=1e-5)
     assert not np.allclose(probs["other"], probs["first"], atol=1e-3)
     # Two readers: their readings averaged (a normalised geometric mean).
@@ -261,13 +261,12 @@ def test_a_plate_filling_the_frame_is_read_at_the_scale_that_suits_it(runtime):
     plate."""
     from itertools import islice
 
-    from anprd.config import DEFAULT_MIN_CONFIDENCE
-    from anprd.detector import Detector
-    from anprd.pictures import video_frames
-    from anprd.reads import DetectParams
+    from anprd.detect.loading import load_detector
+    from anprd.reads import DEFAULT_MIN_CONFIDENCE, DetectParams
+    from anprd.video.files import video_frames
 
     frames = [f for i, f in islice(video_frames(REAL_VIDEO), 17) if i in (4, 10, 16)]
-    det = Detector.load(WEIGHTS, reader_weights=REPO_ROOT / "weights" / "wide.keras",
+    det = load_detector(WEIGHTS, reader_weights=REPO_ROOT / "weights" / "wide.keras",
                         runtime=runtime)
     params = DetectParams(min_confidence=DEFAULT_MIN_CONFIDENCE)
     reads = det.detect(frames, [params] * len(frames))
@@ -304,7 +303,7 @@ def test_bench_prints_both_networks_and_a_json_summary():
         summary["seed_ms_per_frame"] / summary["ms_per_frame"], rel=0.05)
     r = run("bench", "--size", "320x240", "--repeats", "0")
     assert r.returncode == 2 and "--repeats and --seed-repeats must be at least 1" in r.stderr
-    for size, problem in (("100000x100000", "is over 50,000,000 pixels"),
+    for size, problem in (("100000x100000", "is over 40,000,000 pixels"),
                           ("100x50", "smaller than the 128 x 64 window"),
                           ("640by480", "is not WxH")):
         r = run("bench", "--size", size)
@@ -385,7 +384,7 @@ def test_eval_checks_its_folder_and_sheet_before_loading_the_model(tmp_path):
 
 
 def test_confusion_tables_count_by_position_and_by_character():
-    from anprd.eval_report import by_width, confusion_tables
+    from anprd.commands.eval_report import by_width, confusion_tables
 
     t = confusion_tables([("MIG060", "WIG060"), ("MEJ902", "WEJ902"), ("AB123CD", "AB123CD"),
                           ("HOT409", ""), ("KWH671", "KWH671")])

@@ -16,13 +16,13 @@ FORMATS = ("mercosur_ar", "legacy_ar")
 
 @pytest.fixture(scope="module")
 def detector():
-    from anprd.detector import Detector
+    from anprd.detect.loading import load_detector
 
     # The detector's rules at every distance, on the float networks. The int8 export
     # reads these plates within a point on the thousand-crop synthetic sets
     # (weights/MODEL_CARD.md, "What the exports lose"); four plates cannot tell it apart.
     w = REPO_ROOT / "weights"
-    return Detector.load(w / "anprd.keras", reader_weights=w / "wide.keras", runtime="keras")
+    return load_detector(w / "anprd.keras", reader_weights=w / "wide.keras", runtime="keras")
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def plate(font, text: str, seed: int):
 def picture(p, share: float, angle: float, size=(640, 360)) -> np.ndarray:
     """The flat plate `share` of the picture's width wide, turned `angle` degrees in the
     plane, centred on a grey gradient."""
-    from trainer.scene import composite
+    from trainer.compose import composite
 
     W, H = size
     bg = np.full((H, W), 0.45, np.float32) + np.linspace(-0.1, 0.1, W, dtype=np.float32)[None]

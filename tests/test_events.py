@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anprd.events import EventSink, iso_utc, read_events, repair_tail
-from anprd.tracker import PlateEvent
+from anprd.output.events import EventSink, iso_utc, read_events, repair_tail
+from anprd.track import PlateEvent
 
 REPO = Path(__file__).resolve().parents[1]
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -136,8 +136,8 @@ def test_open_repairs_a_partial_line_then_appends(tmp_path, caplog):
 CHILD = r"""
 import sys, time
 sys.path.insert(0, sys.argv[2])
-from anprd.events import EventSink
-from anprd.tracker import PlateEvent
+from anprd.output.events import EventSink
+from anprd.track import PlateEvent
 sink = EventSink(sys.argv[1]).open()
 i = 0
 while True:
@@ -226,7 +226,7 @@ def test_reopen_after_rotation(tmp_path):
 _FULL_DISK = """
 import resource, signal, sys
 from pathlib import Path
-from anprd.events import EventSink
+from anprd.output.events import EventSink
 from tests.test_events import event
 path = Path(sys.argv[1])
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full write fails with EFBIG instead
@@ -256,7 +256,7 @@ def test_a_write_that_fails_part_way_leaves_no_fragment_before_the_next_event(tm
 
 def test_events_to_a_pipe_are_written_and_emitted(tmp_path):
     # events.path: /dev/stdout under a pipe: fsync is impossible there, and not an error.
-    script = ("from anprd.events import EventSink\nfrom tests.test_events import event\n"
+    script = ("from anprd.output.events import EventSink\nfrom tests.test_events import event\n"
               "with EventSink('/dev/stdout') as sink:\n"
               "    sink.emit(event('AB123CD')); sink.emit(event('AC456EF'))\n")
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

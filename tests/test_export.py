@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anprd.exported import ExportError, find_exports, read_export
+from anprd.detect.exported import ExportError, find_exports, read_export
 
 REPO = Path(__file__).resolve().parents[1]
 WEIGHTS = REPO / "weights" / "anprd.keras"
@@ -69,10 +69,10 @@ def exports(tmp_path_factory):
 
 
 def keras_outputs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from anprd import backend as be
+    from anprd.detect import backend as be
 
     be.select("tensorflow", "cpu")
-    from anprd.model import load_model, presence_net, reader_net
+    from anprd.detect.model import load_model, presence_net, reader_net
 
     presence = be.compiled(presence_net(load_model(WEIGHTS)))(x)
     chars = be.compiled(reader_net(load_model(READER)))(x)["chars"]
@@ -89,7 +89,7 @@ def test_an_export_runs_without_tensorflow_and_gives_keras_outputs(exports, tmp_
     r = without_tf(f"""
 import numpy as np
 from pathlib import Path
-from anprd.exported import nets, read_export
+from anprd.detect.exported import nets, read_export
 e = read_export(Path({str(exports[name])!r}))
 presence, readers = nets(e, threads=1)
 x = np.load({str(tmp_path / 'x.npy')!r})
@@ -186,14 +186,14 @@ def test_export_checks_its_arguments_before_converting(tmp_path):
 
 
 def _export(fmt: str, int8: bool, passed: bool):
-    from anprd.exported import Export
+    from anprd.detect.exported import Export
 
     return Export(Path(f"/x/{fmt}{int8}"), fmt, int8, "f", ("r",),
                   {"passed": passed})
 
 
 def test_auto_takes_the_fastest_checked_export_and_a_named_runtime_its_own():
-    from anprd.runtime_choice import NoRuntime, choose
+    from anprd.detect.runtime_choice import NoRuntime, choose
 
     exports = [_export("onnx", False, True), _export("litert", False, True),
                _export("litert", True, False)]
@@ -211,10 +211,10 @@ def test_auto_takes_the_fastest_checked_export_and_a_named_runtime_its_own():
 def test_a_stale_export_is_passed_over_with_a_warning(exports, caplog):
     """Exports of other weights files (here: another reader) are never run; auto falls
     back to Keras and the log names each one."""
-    from anprd.detector import Detector
+    from anprd.detect.loading import load_detector
 
     with caplog.at_level("WARNING", logger="anprd.detector"):
-        det = Detector.load(WEIGHTS, reader_weights=WEIGHTS, exports=[exports["onnx"].parent])
+        det = load_detector(WEIGHTS, reader_weights=WEIGHTS, exports=[exports["onnx"].parent])
     assert det.runtime == "keras"
     passed_over = [r.getMessage() for r in caplog.records if "passed over" in r.getMessage()]
     assert len(passed_over) == 3 and all("other weights files" in m for m in passed_over)

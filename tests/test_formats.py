@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from anprd.formats import combine, decode
+from anprd.detect.formats import combine, decode
 from anprd.reads import ALPHABET, BLANK, N_CLASSES
 
 
@@ -76,7 +76,7 @@ def test_generated_plates_follow_the_series_the_decoder_accepts():
 def test_readers_are_averaged_not_multiplied():
     """Two readers of the same windows are not two independent looks: agreeing, they
     give the same confidence as one; disagreeing, the plate is less sure than either."""
-    from anprd.formats import average
+    from anprd.detect.formats import average
 
     one = dist("AB123CD", sure=0.8)
     assert np.allclose(average([one, one]), one)

@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
+from anprd.detect.window import COLUMN_W, MAX_W_FRAC, N_COLUMNS, WINDOW_H, WINDOW_W, plate_present
 from anprd.reads import ALPHABET, BLANK
-from anprd.window import COLUMN_W, MAX_W_FRAC, N_COLUMNS, WINDOW_H, WINDOW_W, plate_present
 from tests.conftest import REPO_ROOT, needs_weights, trainer_scenes
 from trainer.fonts import PLATE_CHARS, FontError, find_font_files
 from trainer.generate import ChunkMaker, Sources, encode_columns, encode_where, file_name
@@ -207,7 +207,7 @@ def test_plate_lettering_draws_every_character_condensed_and_distinct():
 
 
 def test_legacy_plates_are_drawn_in_the_plate_lettering_when_given(monkeypatch):
-    import trainer.scene as scene
+    import trainer.compose as scene
     from trainer.fonts import load_fonts
     from trainer.lettering import stroke_fonts
 
@@ -381,7 +381,7 @@ def test_scenes_refuse_a_size_larger_than_drawn(tmp_path):
 
 @pytest.mark.parametrize("widget", ["_forecast_box", "_logo_box"])
 def test_tv_widgets_are_drawn_on_a_copy_of_the_window(widget):
-    from trainer import scene
+    from trainer import compose as scene
     from trainer.fonts import load_fonts
 
     draw = getattr(scene, widget)
@@ -398,7 +398,7 @@ def test_tv_widgets_are_drawn_on_a_copy_of_the_window(widget):
 def test_overlay_boxes_never_spell_a_plate():
     import re
 
-    from trainer.scene import _overlay_text
+    from trainer.compose import _overlay_text
 
     rng = np.random.default_rng(0)
     texts = [_overlay_text(rng) for _ in range(2000)]
@@ -465,14 +465,14 @@ def test_mercosur_m_and_w_come_with_vertical_legs_and_a_shallow_v():
 def test_a_legacy_plate_in_the_typeface_is_read_by_the_shipped_reader(tmp_path):
     from pathlib import Path
 
-    from anprd.detector import Detector
+    from anprd.detect.loading import load_detector
     from trainer.fonts import load_font
     from trainer.render import render_legacy
     from trainer.typeface import build
 
     font = load_font(build(tmp_path / "legacy.ttf"))
     small = load_font(Path(find_font_files()[0]))
-    detector = Detector.load(REPO_ROOT / "weights" / "anprd.keras",
+    detector = load_detector(REPO_ROOT / "weights" / "anprd.keras",
                              reader_weights=REPO_ROOT / "weights" / "wide.keras")
     read = 0
     texts = ("MIG060", "KWH671", "NMM840", "OOH058")

@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, Counter
 
-from anprd.config import DEFAULT_MIN_CONFIDENCE
-from anprd.http import parse_listen, start_http_server
+from anprd.api.server import parse_listen, start_http_server
+from anprd.reads import DEFAULT_MIN_CONFIDENCE
 
 JPEG = encode(synthetic_picture(), ".jpg")
 PNG = encode(synthetic_picture(), ".png")
@@ -852,7 +852,7 @@ def test_schemathesis_against_openapi(fuzz_server, mode):
 
 
 def test_concurrent_requests_share_a_memory_budget(make_server, no_plates):
-    from anprd.recognize import request_cost
+    from anprd.api.recognize import request_cost
 
     one = request_cost(640 * 480)
     s = make_server(no_plates, api={"memory_budget_bytes": one + one // 2})

@@ -20,12 +20,12 @@ ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin", "JAX_PLATFORMS": "c
 SCRIPT = r"""
 import json, sys
 import numpy as np
-from anprd.backend import compiled, select
+from anprd.detect.backend import compiled, select
 select("jax", "cpu")
 import jax
-from anprd.detector import Detector
-from anprd.model import reader_net
-from anprd.pictures import video_frames
+from anprd.detect.loading import load_detector
+from anprd.detect.model import reader_net
+from anprd.video.files import video_frames
 from anprd.reads import DetectParams
 
 compiles = []
@@ -34,7 +34,7 @@ def count(event, duration, **kw):
         compiles.append(event)
 jax.monitoring.register_event_duration_secs_listener(count)
 
-det = Detector.load(sys.argv[1], "jax", "cpu")
+det = load_detector(sys.argv[1], "jax", "cpu")
 frames = [f for _, f in video_frames(sys.argv[2], every=5)]
 first = [[r.plate for r in det.detect([f], [DetectParams()])[0]] for f in frames]
 after_first = len(compiles)

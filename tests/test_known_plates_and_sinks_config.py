@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import fake_weights
 
-from anprd.config_load import ConfigError, load_config
-from anprd.known_plates import KnownPlates, neighbours, normalise_plate
-from anprd.sinks.queue import Outbox
+from anprd.config.lists import normalise_plate
+from anprd.config.load import ConfigError, load_config
+from anprd.output.known_plates import KnownPlates, neighbours
+from anprd.output.sinks.queue import Outbox
 
 REPO = Path(__file__).resolve().parent.parent
 

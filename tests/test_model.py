@@ -14,7 +14,8 @@ from tests.conftest import REPO_ROOT
 
 SCRIPT = r"""
 import sys, numpy as np, keras
-from anprd.model import SIZES, build_model, compile_model, load_model, presence_net, reader_net
+from anprd.detect.model import (SIZES, build_model, compile_model, load_model, presence_net,
+                                reader_net)
 from trainer.generate import ChunkMaker, Sources, to_targets
 
 keras.utils.set_random_seed(0)
@@ -112,7 +113,7 @@ def test_train_command_checkpoints_and_resumes(tmp_path):
     rows = (again.parent / "m.run" / "log.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows] == ["step", "1"]
     # A run from trained weights keeps their stem and size, and so does every file it writes.
-    from anprd.model import SIZES, load_model, size_of, stem_of
+    from anprd.detect.model import SIZES, load_model, size_of, stem_of
 
     models = [load_model(p) for p in (out, run / "checkpoint.keras", again)]
     assert [stem_of(m) for m in models] == ["stride"] * 3
@@ -180,7 +181,7 @@ def test_training_precision_follows_the_hardware(tmp_path):
 def test_weights_trained_in_mixed_precision_are_written_in_float32(tmp_path):
     import keras
 
-    from anprd.model import build_model, load_model
+    from anprd.detect.model import build_model, load_model
     from trainer.train import export
 
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
@@ -200,7 +201,7 @@ def test_init_copies_the_layers_whose_names_and_shapes_match_and_skips_the_other
     import keras
     import numpy as np
 
-    from anprd.model import build_model, load_model
+    from anprd.detect.model import build_model, load_model
     from trainer.train import init_from
 
     inp = keras.Input((64, 128, 1))
@@ -221,7 +222,7 @@ def test_init_copies_the_layers_whose_names_and_shapes_match_and_skips_the_other
 def test_presence_only_training_changes_the_presence_head_and_nothing_else(tmp_path):
     import numpy as np
 
-    from anprd.model import PRESENCE_LAYERS, load_model
+    from anprd.detect.model import PRESENCE_LAYERS, load_model
 
     shipped = REPO_ROOT / "weights" / "anprd.keras"
     if not shipped.exists():

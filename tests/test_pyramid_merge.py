@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anprd.merge import group_windows
-from anprd.pyramid import MAX_PLATE, MIN_PLATE, MIN_PLATE_ASPECT, level_images, levels_for
+from anprd.detect.merge import group_windows
+from anprd.detect.pyramid import MAX_PLATE, MIN_PLATE, MIN_PLATE_ASPECT, level_images, levels_for
 
 
 def test_all_levels_without_a_range():
@@ -157,7 +157,7 @@ def test_a_chain_of_windows_across_clutter_does_not_pull_the_plates_box_away():
 
 
 def test_a_lone_window_is_no_plate_unless_its_level_has_no_room_for_more():
-    from anprd.detector import MIN_WINDOWS, _seen_enough
+    from anprd.detect.detector import MIN_WINDOWS, _seen_enough
 
     big = levels_for(1280, 720)[0]  # many window positions
     tiny = levels_for(120, 60)[-1]  # padded to one window: one position
@@ -172,7 +172,7 @@ def test_a_lone_window_is_no_plate_unless_its_level_has_no_room_for_more():
 
 
 def test_a_plate_on_a_level_with_too_few_positions_is_read_across_half_a_step():
-    from anprd.detector import read_scales
+    from anprd.detect.detector import read_scales
 
     big = levels_for(1280, 720)[0]
     tiny = levels_for(1280, 720)[-1]  # padded to one window: the frame-filling plates
@@ -186,7 +186,7 @@ def test_a_plate_on_a_level_with_too_few_positions_is_read_across_half_a_step():
 
 
 def test_a_reading_inside_a_much_larger_plate_is_dropped():
-    from anprd.detector import drop_nested
+    from anprd.detect.detector import drop_nested
     from anprd.reads import PlateRead
 
     def read(text, box, conf=0.9):
@@ -203,7 +203,7 @@ def test_a_reading_inside_a_much_larger_plate_is_dropped():
 
 
 def test_a_crop_is_read_on_a_flat_field_of_its_edge_grey_not_its_edge_smeared():
-    from anprd.detector import crop_views
+    from anprd.detect.reader import crop_views
 
     crop = np.full((40, 120), 200, np.uint8)  # a light plate...
     crop[8:32, 0:6] = 20  # ...whose first character touches the crop's left edge
@@ -222,10 +222,10 @@ def test_reading_views_sample_the_picture_smoothed_as_a_whole(cx, cy, scale):
     those of the whole picture smoothed for the view's scale, at the edges too."""
     import cv2
 
-    from anprd.detector import READ_VIEWS, _views
+    from anprd.detect.reader import READ_VIEWS, views
 
     gray = (np.random.default_rng(1).random((720, 1280)) * 255).astype(np.float32)
-    for (dx, f), win in zip(READ_VIEWS, _views(gray, cx, cy, scale), strict=True):
+    for (dx, f), win in zip(READ_VIEWS, views(gray, cx, cy, scale), strict=True):
         s = scale * f
         whole = cv2.GaussianBlur(gray, (0, 0), 0.5 / s) if s < 1 else gray
         x = cx + dx / scale
@@ -236,7 +236,7 @@ def test_reading_views_sample_the_picture_smoothed_as_a_whole(cx, cy, scale):
 
 
 def test_a_big_photo_starts_its_pyramid_within_the_pixel_bound():
-    from anprd.pyramid import PICTURE_MAX_PIXELS as MAX
+    from anprd.detect.pyramid import PICTURE_MAX_PIXELS as MAX
 
     levels = levels_for(4000, 3000, None, MAX)
     top = levels[0]
@@ -268,7 +268,7 @@ def test_a_padded_level_surrounds_the_picture_with_the_flat_fill_when_given():
 
 
 def test_a_reading_too_unsure_to_be_a_plate_holds_no_other_plate():
-    from anprd.detector import NESTED_MIN_CONFIDENCE, drop_nested
+    from anprd.detect.detector import NESTED_MIN_CONFIDENCE, drop_nested
     from anprd.reads import PlateRead
 
     def read(text, box, conf):

@@ -1,4 +1,4 @@
-"""The recognition API's logic (anprd.recognize): image header parsing, multipart,
+"""The recognition API's logic (anprd.api.recognize): image header parsing, multipart,
 query, JSON of a plate, fetching by URL; and, once the trained weights exist, real
 pictures from ../shared/realdata/scenes/ posted to the real server and their plates
 checked against labels.csv."""
@@ -29,10 +29,10 @@ from api_helpers import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from anprd.api_fetch import host_allowed
-from anprd.api_request import (
+from anprd.api.fetch import host_allowed
+from anprd.api.recognize import RecognizeService
+from anprd.api.request import (
     ApiError,
-    ApiSettings,
     RecognizeQuery,
     check_pixels,
     decode_image,
@@ -40,11 +40,9 @@ from anprd.api_request import (
     parse_query,
     sniff_image,
 )
-from anprd.config import DEFAULT_MIN_CONFIDENCE
-from anprd.image_headers import ImageInfo
-from anprd.plate_json import plate_json
-from anprd.reads import ALPHABET, BLANK, N_CLASSES, PlateRead
-from anprd.recognize import RecognizeService
+from anprd.output.plate_json import plate_json
+from anprd.reads import ALPHABET, BLANK, DEFAULT_MIN_CONFIDENCE, N_CLASSES, PlateRead
+from anprd.video.image_headers import ImageInfo
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -285,22 +283,14 @@ def test_bearer_token_compare():
     RecognizeService(lambda: None, {}).check_auth(None)  # no token configured
 
 
-def test_settings_from_the_config_model():
-    config = pytest.importorskip("anprd.config")
-    api = config.ApiConfig(
-        max_body_bytes=1234,
-        max_pixels=5678,
-        max_concurrent=3,
-        token="tok",
-        fetch_allowed_hosts=("Images.Example.com",),
-        fetch_timeout_s=2.5,
-    )
-    s = ApiSettings.from_config(api)
-    assert (s.max_body_bytes, s.max_pixels, s.max_concurrent) == (1234, 5678, 3)
-    assert s.token == "tok" and s.fetch_allowed_hosts == ("images.example.com",)
-    assert s.fetch_timeout_s == 2.5 and s.enabled
-    assert ApiSettings.from_config(None) == ApiSettings()
-    assert ApiSettings.from_config(config.ApiConfig()).token is None
+def test_the_api_settings_are_the_config_section_one_set_of_defaults():
+    from anprd.config.sections import ApiConfig
+
+    svc = RecognizeService(lambda: None, {"max_pixels": 5678, "fetch_timeout_s": 2.5})
+    assert svc.settings == ApiConfig(max_pixels=5678, fetch_timeout_s=2.5)
+    assert RecognizeService(lambda: None).settings == ApiConfig()
+    with pytest.raises(ValueError, match="max_concurrent"):
+        RecognizeService(lambda: None, {"max_concurrent": 0})
 
 
 def test_host_allow_list():
@@ -581,10 +571,10 @@ def _load_detector():
         pytest.skip(f"evaluation scenes not found: {SCENES} "
                     "(set ANPRD_SHARED to the shared/ folder)")
     try:
-        from anprd.detector import Detector
+        from anprd.detect.loading import load_detector
     except ImportError as e:
-        pytest.skip(f"anprd.detector not available: {e}")
-    return Detector.load(WEIGHTS)
+        pytest.skip(f"anprd.detect.detector not available: {e}")
+    return load_detector(WEIGHTS)
 
 
 @pytest.fixture(scope="module")
@@ -691,8 +681,8 @@ def test_a_big_jpeg_is_decoded_smaller_and_answered_in_its_own_pixels():
     that anyway); the boxes come back in the photo's own pixels."""
     from daemon_helpers import make_read
 
-    from anprd.api_request import RecognizeQuery
-    from anprd.recognize import RecognizeService
+    from anprd.api.recognize import RecognizeService
+    from anprd.api.request import RecognizeQuery
 
     class Recorder:
         shapes: list = []

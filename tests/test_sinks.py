@@ -21,8 +21,8 @@ import yaml
 from brokers import Mosquitto, Receiver, Subscriber, free_port, mosquitto_missing
 from daemon_helpers import REPO, SYNTH_PLATES, wait_until, write_synthetic_video
 
-from anprd.events import read_events
-from anprd.sinks.webhook import signature
+from anprd.output.events import read_events
+from anprd.output.sinks.webhook import signature
 
 FAKE_DAEMON = REPO / "tests" / "fake_daemon.py"
 missing = mosquitto_missing()

@@ -20,9 +20,9 @@ from daemon_helpers import (
     write_synthetic_video,
 )
 
-from anprd.metrics import Metrics
-from anprd.sampling import Frame, FrameSlot, Sampler, backoff_delay
-from anprd.sources import CameraSource, SourceSpec, SourceState
+from anprd.output.metrics import Metrics
+from anprd.video.cameras import CameraSource, SourceSpec, SourceState
+from anprd.video.sampling import Frame, FrameSlot, Sampler, backoff_delay
 
 needs_shared = pytest.mark.skipif(SHARED_MISSING is not None, reason=str(SHARED_MISSING))
 FRAMES_PER_PASS = 95  # write_synthetic_video's default: 0.5 s lead + 3 x (2 s + 1 s) at 10 fps

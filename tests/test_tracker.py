@@ -8,9 +8,10 @@ from daemon_helpers import make_probs, make_read, simple_decode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anprd.formats import softmax
+from anprd.boxes import iou
+from anprd.detect.formats import softmax
 from anprd.reads import PlateRead
-from anprd.tracker import Tracker, TrackerParams, centre_shift, edit_distance, iou
+from anprd.track import Tracker, TrackerParams, centre_shift, edit_distance
 
 BOX = (100, 100, 200, 130)
 
@@ -243,7 +244,7 @@ def test_open_tracks_are_bounded():
 
 
 def test_with_the_real_formats_decoder():
-    formats = pytest.importorskip("anprd.formats", reason="anprd/formats.py not written yet")
+    formats = pytest.importorskip("anprd.detect.formats", reason="anprd/formats.py not written yet")
     tr = Tracker("cam", TrackerParams(min_reads=2, min_confidence=0.5), decode=formats.decode)
     events = []
     for k in range(3):

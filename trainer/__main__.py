@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from .backgrounds import BackgroundError
-from .fonts import FontError
+from trainer.backgrounds import BackgroundError
+from trainer.fonts import FontError
 
 
 def _refuse(problem: str) -> int:
@@ -21,7 +21,7 @@ def _refuse(problem: str) -> int:
 
 
 def _sources(args):
-    from .generate import Sources
+    from trainer.generate import Sources
 
     return Sources.resolve(args.fonts or (), args.backgrounds or (), args.lettering)
 
@@ -52,7 +52,7 @@ def _common_problem(args) -> str | None:
 def cmd_generate(args) -> int:
     from tqdm import tqdm
 
-    from .generate import write_samples
+    from trainer.generate import write_samples
 
     problem = _count_problem(args.count) or _out_folder_problem(args.out)
     if problem:
@@ -68,7 +68,7 @@ def cmd_generate(args) -> int:
 def cmd_preview(args) -> int:
     import cv2
 
-    from .generate import ChunkMaker, preview_sheet
+    from trainer.generate import ChunkMaker, preview_sheet
 
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         return _refuse(f"--out {args.out}: the sheet is a .png or .jpg file")
@@ -84,7 +84,7 @@ def cmd_bench(args) -> int:
     """Samples per second of one worker, pool building included."""
     import cv2
 
-    from .generate import CHUNK, ChunkMaker
+    from trainer.generate import CHUNK, ChunkMaker
 
     if args.chunks < 1:
         return _refuse("--chunks must be at least 1")
@@ -107,8 +107,8 @@ def cmd_bench(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .generate import CHUNK
-    from .train_config import TrainConfig, run_dir
+    from trainer.generate import CHUNK
+    from trainer.train_config import TrainConfig, run_dir
 
     if args.out.suffix != ".keras" or args.out.is_dir():
         return _refuse(f"--out {args.out}: the weights are written to a .keras file")
@@ -140,9 +140,8 @@ def cmd_train(args) -> int:
         return _refuse(f"--steps {args.steps} is not a multiple of --eval-every {eval_every}: "
                        "the run is scored and checkpointed every --eval-every steps")
     # The framework loads only now, once the cheap checks have passed.
-    from anprd.model import SIZES, STEMS
-
-    from .train import InitError, PrecisionError, ResumeError, train
+    from anprd.detect.model import SIZES, STEMS
+    from trainer.train import InitError, PrecisionError, ResumeError, train
 
     if args.stem is not None and args.stem not in STEMS:
         return _refuse(f"unknown --stem {args.stem!r}: one of {', '.join(STEMS)}")
@@ -162,7 +161,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import main
+    from trainer.figures import main
 
     if not args.weights.is_file():
         return _refuse(f"weights not found: {args.weights}")
@@ -175,7 +174,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_sample_video(args) -> int:
-    from .sample_video import write
+    from trainer.sample_video import write
 
     if args.out.suffix.lower() not in (".mp4", ".mkv", ".avi", ".mov"):
         return _refuse(f"--out {args.out}: the video is an .mp4, .mkv, .avi or .mov file")
@@ -185,7 +184,7 @@ def cmd_sample_video(args) -> int:
 
 
 def cmd_typeface(args) -> int:
-    from .typeface import build
+    from trainer.typeface import build
 
     if args.out.suffix.lower() != ".ttf":
         return _refuse(f"--out {args.out}: the typeface is a TrueType file (name it .ttf)")
@@ -197,7 +196,7 @@ def cmd_typeface(args) -> int:
 
 
 def _scene_size(text: str) -> tuple[int, int]:
-    from anprd.bench import parse_size
+    from anprd.commands.args import parse_size
 
     try:
         w, h = parse_size(text)
@@ -209,7 +208,7 @@ def _scene_size(text: str) -> tuple[int, int]:
 
 
 def cmd_scenes(args) -> int:
-    from .scenes import write, write_crops
+    from trainer.scenes import write, write_crops
 
     problem = _count_problem(args.count) or _out_folder_problem(args.out)
     if problem:
@@ -236,8 +235,8 @@ def parser() -> argparse.ArgumentParser:
                         help="extra background picture folder (repeatable)")
         sp.add_argument("--lettering", action="store_true",
                         help="draw half the legacy plates in the stroke lettering of "
-                             "trainer/lettering.py instead of a font (tried in run 18 and "
-                             "not kept: weights/MODEL_CARD.md)")
+                             "trainer/lettering.py instead of a font (as the last stages of "
+                             "the shipped weights: weights/MODEL_CARD.md)")
         sp.add_argument("--seed", type=int, default=1)
         return sp
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .fonts import Font
-from .render import text_line
+from trainer.fonts import Font
+from trainer.render import text_line
 
 # Debian packages of photographic wallpapers (see README); more with --backgrounds DIR.
 SYSTEM_PHOTO_DIRS = (

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from anprd.exported import MANIFEST, Export, loss_figures, nets, read_export, sha256
-
-from .evaluate import figures
-from .generate import ChunkMaker, Sources, to_arrays
+from anprd.detect.exported import MANIFEST, Export, loss_figures, nets, read_export, sha256
+from trainer.figures import figures
+from trainer.generate import ChunkMaker, Sources, to_arrays
 
 CALIBRATION_SEED = 20261207
 CHECK_SEED = 20261208
@@ -116,8 +115,8 @@ def export(finder: Path, readers: list[Path], fmt: str, int8: bool, out: Path,
            sources: Sources, calibration: int = 512, check: int = 2000,
            log=print) -> Export:
     """Writes the export folder `out` and returns it, its check's figures included."""
-    from anprd.backend import compiled
-    from anprd.model import load_model, presence_net, reader_net
+    from anprd.detect.backend import compiled
+    from anprd.detect.model import load_model, presence_net, reader_net
 
     t0 = time.monotonic()
     models = {f: load_model(f) for f in dict.fromkeys([finder, *readers])}

@@ -17,14 +17,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from anprd.detect.window import COLUMN_W, N_COLUMNS
 from anprd.reads import ALPHABET, BLANK, N_POSITIONS
-from anprd.window import COLUMN_W, N_COLUMNS
-
-from .backgrounds import build_pool, find_photos, load_photos
-from .fonts import Font, load_fonts
-from .lettering import stroke_fonts
-from .render import Plate
-from .scene import Sample, make_sample, random_plate
+from trainer.backgrounds import build_pool, find_photos, load_photos
+from trainer.compose import Sample, make_sample, random_plate
+from trainer.fonts import Font, load_fonts
+from trainer.lettering import stroke_fonts
+from trainer.render import Plate
 
 CHUNK = 2048  # samples per chunk: one background pool each
 PLATE_REUSE = 3  # consecutive samples that pose the same rendered plate, each its own way

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .fonts import GLYPH_SIZE, PLATE_CHARS, Font
+from trainer.fonts import GLYPH_SIZE, PLATE_CHARS, Font
 
 Path = list[tuple[float, float]]
 

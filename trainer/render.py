@@ -13,10 +13,9 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from anprd.formats import SERIES
-
-from .fonts import Font, scaled_glyph
-from .lettering import SHALLOW_DEPTHS, with_shallow_m
+from anprd.detect.formats import SERIES
+from trainer.fonts import Font, scaled_glyph
+from trainer.lettering import SHALLOW_DEPTHS, with_shallow_m
 
 LETTERS = string.ascii_uppercase
 DIGITS = string.digits

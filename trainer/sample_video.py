@@ -11,9 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .backgrounds import _car, _noise
-from .fonts import load_fonts
-from .render import render_legacy, render_mercosur, weather
+from trainer.backgrounds import _car, _noise
+from trainer.fonts import load_fonts
+from trainer.render import render_legacy, render_mercosur, weather
 
 SIZE = (1280, 720)
 FPS = 10

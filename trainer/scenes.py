@@ -16,12 +16,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .backgrounds import _car, build_pool, load_photos
-from .fonts import Font, load_fonts
-from .generate import CHUNK, ChunkMaker, Sources
-from .lettering import stroke_fonts
-from .render import text_line
-from .scene import _place, composite, posed, random_plate
+from trainer.backgrounds import _car, build_pool, load_photos
+from trainer.compose import _place, composite, posed, random_plate
+from trainer.fonts import Font, load_fonts
+from trainer.generate import CHUNK, ChunkMaker, Sources
+from trainer.lettering import stroke_fonts
+from trainer.render import text_line
 
 SIZE = (960, 540)  # width, height
 PLATE_W = (70.0, 240.0)  # plate box widths in pixels

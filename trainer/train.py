@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from anprd.model import (
+from anprd.detect.model import (
     CUSTOM_OBJECTS,
     SIZES,
     build_model,
@@ -23,10 +23,9 @@ from anprd.model import (
     size_of,
     stem_of,
 )
-
-from .evaluate import figures, predict
-from .generate import CHUNK, ChunkMaker, Sources, to_arrays
-from .train_config import TrainConfig, run_dir
+from trainer.figures import figures, predict
+from trainer.generate import CHUNK, ChunkMaker, Sources, to_arrays
+from trainer.train_config import TrainConfig, run_dir
 
 VAL_SEED = 7919  # the validation windows' seed: never a training seed
 
@@ -106,7 +105,7 @@ def _setup_devices(precision: str) -> str:
     """Use every GPU there is, with data parallelism across several, and the fastest
     precision the hardware has (variables stay float32 under every policy). Runs first
     in `train`, so a PrecisionError comes before any work."""
-    from anprd.backend import gpu_devices
+    from anprd.detect.backend import gpu_devices
 
     gpus = gpu_devices()
     policy = precision_for(precision, len(gpus), cpu_has_bf16())
@@ -215,7 +214,7 @@ def init_from(model: keras.Model, old_model: keras.Model) -> list[str]:
 
 
 def train(cfg: TrainConfig, sources: Sources) -> dict:
-    from .generate import BatchStream
+    from trainer.generate import BatchStream
 
     device = _setup_devices(cfg.precision)
     try:  # before the run folder is made: a bad file leaves nothing behind

@@ -23,9 +23,9 @@ class TrainConfig:
     resume: Path | None = None
     init: Path | None = None  # start from these weights (e.g. the shipped ones), new schedule
     presence_only: bool = False  # a new run from `init` training only the presence head
-    stem: str | None = None  # the trunk's first layer (anprd.model.STEMS); None: that of
+    stem: str | None = None  # the trunk's first layer (anprd.detect.model.STEMS); None: that of
     # the `init` weights, else "pool"
-    size: str | None = None  # the network's size (anprd.model.SIZES); None: that of the
+    size: str | None = None  # the network's size (anprd.detect.model.SIZES); None: that of the
     # `init` weights, else "compact"
     precision: str = "auto"  # PRECISIONS
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .fonts import PLATE_CHARS
-from .lettering import STYLES, Lettering, draw_glyph
+from trainer.fonts import PLATE_CHARS
+from trainer.lettering import STYLES, Lettering, draw_glyph
 
 UNITS = 1000  # font units per em
 CAP = 700  # the capitals' height in font units, rendered at this many pixels

@@ -1,0 +1,1 @@
+"""The HTTP server: metrics, health checks and the recognition API."""

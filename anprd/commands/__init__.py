@@ -1,0 +1,1 @@
+"""The `anprd` subcommands, one module each."""

@@ -1,0 +1,1 @@
+"""The daemon: its lifecycle, the detector loop, reload, logging."""

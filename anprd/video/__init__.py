@@ -1,0 +1,1 @@
+"""Where frames come from: camera streams, their sampling, picture and video files."""

@@ -1,0 +1,78 @@
+"""Figures of a model on labelled synthetic windows: exact plates, presence, confusions."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from anprd.reads import ALPHABET, BLANK
+from trainer.generate import encode_text
+
+NAME = re.compile(r"^(\d{8})_([A-Z0-9]*)_([01])\.png$")
+
+
+def load_folder(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows and labels from files named `{index:08d}_{PLATE}_{p}.png`."""
+    files = sorted(p for p in folder.iterdir() if NAME.match(p.name))
+    if not files:
+        raise FileNotFoundError(f"no generated samples (NNNNNNNN_PLATE_P.png) in {folder}")
+    xs, ps, cs = [], [], []
+    for f in files:
+        _, text, p = NAME.match(f.name).groups()
+        img = cv2.imread(str(f), cv2.IMREAD_GRAYSCALE)
+        if img is None or img.shape != (64, 128):
+            raise ValueError(f"{f}: not a 128 x 64 grayscale window")
+        xs.append(img)
+        ps.append([float(p)])
+        cs.append(encode_text(text, p == "1"))
+    return np.stack(xs)[..., None], np.array(ps, np.float32), np.stack(cs)
+
+
+def figures(presence_logit: np.ndarray, char_logits: np.ndarray, presence: np.ndarray,
+            chars: np.ndarray) -> dict:
+    present = presence[:, 0] > 0.5
+    pred_present = presence_logit[:, 0] > 0
+    best = char_logits.argmax(-1)
+    right = (best == chars).all(-1)
+    pos = (best == chars)[present].mean(0) if present.any() else np.zeros(7)
+    confusions = Counter()
+    for b, c in zip(best[present], chars[present], strict=True):
+        for i in range(len(c)):
+            if b[i] != c[i]:
+                truth = ALPHABET[c[i]] if c[i] != BLANK else "_"
+                got = ALPHABET[b[i]] if b[i] != BLANK else "_"
+                confusions[f"{truth}->{got}"] += 1
+    return {
+        "plate_exact": float(right[present].mean()) if present.any() else 0.0,
+        "presence": float((pred_present == present).mean()),
+        "n": int(len(presence)),
+        "n_present": int(present.sum()),
+        "per_position": [round(float(v), 4) for v in pos],
+        "confusions": confusions.most_common(10),
+    }
+
+
+def predict(model, x: np.ndarray, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    out = model.predict(x, batch_size=batch, verbose=0)
+    return np.asarray(out["presence"]), np.asarray(out["chars"])
+
+
+def main(weights: Path, data: Path) -> int:
+    from anprd.detect.model import load_model
+
+    x, presence, chars = load_folder(data)
+    model = load_model(weights)
+    f = figures(*predict(model, x), presence, chars)
+    print(f"windows: {f['n']} ({f['n_present']} with a plate present)")
+    print(f"plate exact match (present windows): {f['plate_exact']:.4f}")
+    print(f"presence accuracy: {f['presence']:.4f}")
+    print("per-position accuracy: " + " ".join(f"{v:.3f}" for v in f["per_position"]))
+    print("most frequent confusions: "
+          + (", ".join(f"{k} x{n}" for k, n in f["confusions"]) or "none"))
+    print(json.dumps({k: f[k] for k in ("plate_exact", "presence", "n")}))
+    return 0
