@@ -15,12 +15,22 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from anprd import __version__
-from anprd.commands import bench, check_config, detect, evaluate, export, run, sinks
+from anprd.commands import (
+    bench,
+    check_config,
+    detect,
+    evaluate,
+    export,
+    label,
+    run,
+    sinks,
+)
 from anprd.config.problems import ConfigError
 from anprd.redact import redact_text
 
 # Subcommand modules, in the order `anprd --help` lists them.
-COMMANDS: list[ModuleType] = [run, detect, evaluate, bench, export, check_config, sinks]
+COMMANDS: list[ModuleType] = [run, detect, evaluate, label, bench, export, check_config,
+                              sinks]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 

@@ -33,8 +33,13 @@ def main() -> int:
     args = ap.parse_args()
     setup_logging("INFO")
     config = load_config(args.config, check_files=False)
-    daemon = Daemon(args.config, config, lambda _model: FakeDetector(args.delay, noisy=args.noisy),
-                    once=args.once, decode=decode)
+
+    def load(model):  # as the real loader, a weights file that is not there is refused
+        if not Path(model.weights).is_file():
+            raise FileNotFoundError(f"weights file not found: {model.weights}")
+        return FakeDetector(args.delay, noisy=args.noisy)
+
+    daemon = Daemon(args.config, config, load, once=args.once, decode=decode)
     return daemon.run()
 
 

@@ -179,7 +179,7 @@ BAD_CASES = [
     ({"camera": {"dedup": {"min_read": 2}}}, "cameras[0].dedup.min_read",
      "did you mean 'min_reads'?"),
     ({"top": {"events": {"xyz": 1}}}, "events.xyz",
-     "unknown key 'xyz' (known keys here: path, snapshots, sinks, state_dir)"),
+     "unknown key 'xyz' (known keys here: path, snapshots, crops, sinks, state_dir)"),
     ({"top": {"api": {"max_body": 5}}}, "api.max_body", "did you mean 'max_body_bytes'?"),
     # wrong types
     ({"camera": {"sample_fps": "fast"}}, "cameras[0].sample_fps",

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import cv2
 import pytest
 import yaml
 from daemon_helpers import (
@@ -39,6 +40,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from anprd.config.load import load_config
 from anprd.detect.formats import decode
+from anprd.labels import Row, read_rows
 from anprd.output.events import read_events
 from anprd.service.daemon import Daemon
 
@@ -349,6 +351,35 @@ def test_sighup_reload_adds_removes_and_refuses_a_bad_config(tmp_path, synth, pr
     assert d.wait(15) == 0, d.log
 
 
+def test_sighup_with_new_weights_swaps_the_model_and_keeps_the_old_if_they_fail(
+        tmp_path, synth, processes):
+    """The loop of learning a site: fine-tuned weights put in the config, SIGHUP, and
+    the cameras go on with the new model; weights that cannot be loaded change nothing."""
+    port = free_port()
+    cams = [camera("cam-a", str(synth), realtime=True, loop=True)]
+    cfg = write_config(tmp_path / "anprd.yaml", cams, port=port)
+    d = DaemonProcess(cfg)
+    processes.append(d)
+    assert wait_until(lambda: (metric(port, "anprd_frames_decoded_total", "cam-a") or 0) > 5,
+                      20), d.log
+    tuned = tmp_path / "tuned.keras"
+    tuned.write_bytes(WEIGHTS.read_bytes())
+    write_config(cfg, cams, port=port, model={"weights": str(tuned)})
+    d.signal(signal.SIGHUP)
+    assert wait_until(lambda: "and swapped in" in d.log, 10), d.log
+    assert get_json(f"http://127.0.0.1:{port}/readyz")[1]["model"]["weights"] == str(tuned)
+
+    write_config(cfg, cams, port=port, model={"weights": str(tmp_path / "gone.keras")})
+    d.signal(signal.SIGHUP)
+    assert wait_until(lambda: "keeping the running one" in d.log, 10), d.log
+    assert "gone.keras" in d.log and "need a restart" not in d.log
+    assert get_json(f"http://127.0.0.1:{port}/readyz")[1]["model"]["weights"] == str(tuned)
+    before = metric(port, "anprd_frames_sampled_total", "cam-a")
+    assert wait_until(lambda: metric(port, "anprd_frames_sampled_total", "cam-a") > before, 10)
+    d.signal(signal.SIGTERM)
+    assert d.wait(15) == 0, d.log
+
+
 # --------------------------------------------------------- the real detector and weights
 
 needs_weights = pytest.mark.skipif(
@@ -397,7 +428,8 @@ def _sample_video() -> tuple[Path, list[str]] | None:
 @pytest.mark.parametrize("runtime", ["keras", "litert"])
 def test_sample_video_as_a_file_real_detector_one_event_per_vehicle(tmp_path, runtime):
     """What `make run` does: the bundled sample through `anprd run` with the real model,
-    the same events whether Keras or the shipped LiteRT export runs the networks."""
+    the same events whether Keras or the shipped LiteRT export runs the networks; with
+    `events.crops` each event's plate is kept, labelled with the plate read."""
     sample = _sample_video()
     if sample is None:
         pytest.skip("no bundled sample video (config/sample.yaml, trainer.sample_video)")
@@ -405,14 +437,25 @@ def test_sample_video_as_a_file_real_detector_one_event_per_vehicle(tmp_path, ru
     cfg = write_config(tmp_path / "anprd.yaml", [camera("gate", str(video), realtime=False)])
     doc = yaml.safe_load(cfg.read_text())
     doc["model"]["runtime"] = runtime
+    doc["events"]["crops"] = "crops"
     cfg.write_text(yaml.safe_dump(doc, sort_keys=False))
     d = DaemonProcess(cfg, "--once", real=True)
     try:
         assert d.wait(600) == 0, d.log[-3000:]
     finally:
         d.kill()
-    plates = [e["plate"] for e in read_events(tmp_path / "events.jsonl")]
+    events = read_events(tmp_path / "events.jsonl")
+    plates = [e["plate"] for e in events]
     assert plates == expected, (plates, d.log[-3000:])
+    crops = tmp_path / "crops"
+    rows = [Row(e["id"] + ".png", e["plate"]) for e in events]
+    assert read_rows(crops) == rows
+    for e in events:
+        crop = cv2.imread(str(crops / f"{e['id']}.png"), cv2.IMREAD_UNCHANGED)
+        x1, y1, x2, y2 = e["box"]
+        assert crop.ndim == 2 and crop.shape == (y2 - y1, x2 - x1)
+        window = cv2.imread(str(crops / f"{e['id']}.window.png"), cv2.IMREAD_UNCHANGED)
+        assert window.shape == (64, 128)
 
 
 @needs_weights

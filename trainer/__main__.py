@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from trainer import finetune_cli
 from trainer.backgrounds import BackgroundError
 from trainer.fonts import FontError
 
@@ -307,6 +308,8 @@ def parser() -> argparse.ArgumentParser:
     tf = sub.add_parser("typeface", help="write the legacy plates' lettering as a .ttf font")
     tf.add_argument("--out", type=Path, default=Path("build/fonts/anprd-legacy.ttf"))
     tf.set_defaults(func=cmd_typeface)
+
+    finetune_cli.register(sub, with_sources)
 
     e = sub.add_parser("eval", help="figures on a folder of generated samples")
     e.add_argument("--weights", type=Path, required=True)

@@ -8,7 +8,6 @@ optional `width` column gives the plate's width as a share of its picture's widt
 
 from __future__ import annotations
 
-import csv
 import json
 import statistics
 import sys
@@ -30,6 +29,7 @@ from anprd.commands.eval_report import (
     width_lines,
 )
 from anprd.detect.formats import FORMATS
+from anprd.labels import Labels, Widths, load_labels
 
 
 def register(subparsers) -> None:
@@ -53,68 +53,6 @@ def format_of(plate: str) -> str:
         if classes.rstrip("_") == pattern:
             return name
     return "other"
-
-
-Labels = dict[str, list[str]]  # picture -> its plates
-Widths = dict[tuple[str, str], float]  # (picture, plate) -> width share, where given
-
-
-def load_labels(folder: Path) -> tuple[Labels, Widths]:
-    path = folder / "labels.csv"
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: " + ("a file, not a folder" if folder.exists()
-                                                 else "no such folder"))
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no labels.csv (a file,plate header, a row per plate)")
-    try:
-        return _read_labels(path)
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text (byte {e.start}): labels.csv is a CSV "
-                         "file of file,plate rows") from None
-
-
-def _read_labels(path: Path) -> tuple[Labels, Widths]:
-    labels: Labels = {}
-    widths: Widths = {}
-    first_line: dict[tuple[str, str], int] = {}
-    # utf-8-sig: a spreadsheet's CSV export often starts with a byte-order mark.
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or not {"file", "plate"} <= set(reader.fieldnames):
-            raise ValueError(f"{path}: the header must be file,plate")
-        for row in reader:
-            if not (row["file"] or "").strip() or row["plate"] is None:
-                raise ValueError(f"{path}, line {reader.line_num}: a row is file,plate "
-                                 "(the plate may be empty, its comma may not be missing)")
-            file, plate = row["file"].strip(), row["plate"].strip().upper().replace(" ", "")
-            # One plate cannot be on two vehicles of one picture: a copied row would
-            # count it twice.
-            if (file, plate) in first_line:
-                raise ValueError(f"{path}, line {reader.line_num}: {file},{plate} given twice "
-                                 f"(first on line {first_line[file, plate]})")
-            first_line[file, plate] = reader.line_num
-            plates = labels.setdefault(file, [])
-            if plate:
-                plates.append(plate)
-                width = _width(row.get("width"), path, reader.line_num)
-                if width is not None:
-                    widths[file, plate] = width
-    if not labels:
-        raise ValueError(f"{path}: no rows under the file,plate header")
-    return labels, widths
-
-
-def _width(text: str | None, path: Path, line: int) -> float | None:
-    if text is None or not text.strip():
-        return None
-    try:
-        w = float(text)
-    except ValueError:
-        w = -1.0
-    if not 0 < w <= 1.5:
-        raise ValueError(f"{path}, line {line}: width {text!r} is not a share of the "
-                         "picture's width (a number over 0 and at most 1.5, such as 0.35)")
-    return w
 
 
 def _distance(a: str, b: str) -> int:

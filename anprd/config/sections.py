@@ -129,10 +129,13 @@ class EventsConfig(BaseModel):
 
     path: Path = Path("/var/lib/anprd/events.jsonl")
     snapshots: Path | None = None
+    # Each event's best plate crop and the reader's window of it, with labels.csv, to
+    # label (`anprd label`) and fine-tune on (`trainer finetune`).
+    crops: Path | None = None
     sinks: tuple[SinkConfig, ...] = ()
     state_dir: Path | None = None  # the sinks' queues; default: the events file's folder
 
-    @field_validator("path", "snapshots", "state_dir")
+    @field_validator("path", "snapshots", "crops", "state_dir")
     @classmethod
     def _resolve_paths(cls, v: Path | None, info: ValidationInfo) -> Path | None:
         return None if v is None else resolve_path(v, info)

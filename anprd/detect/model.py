@@ -289,22 +289,33 @@ class PlateAccuracy(keras.metrics.Metric):
 PRESENCE_LAYERS = tuple(layer.name for layer in _presence_layers())
 
 
-def compile_model(model: keras.Model, learning_rate, presence_only: bool = False) -> keras.Model:
+def compile_model(model: keras.Model, learning_rate, presence_only: bool = False,
+                  reader_only: bool = False) -> keras.Model:
     """Adam on the four losses.
 
     With `presence_only`, only the presence head is trainable: the trunk and the reader
     keep their weights (and the batch normalisation its statistics), so every reading
     stays as it was while the head learns new kinds of not-a-plate. The reading losses
     then weigh nothing, so the logged loss is the presence head's; the reading metrics
-    are still computed, and show that reading did not change."""
+    are still computed, and show that reading did not change.
+
+    With `reader_only`, the reader's own layers learn and the trunk and the presence
+    head keep theirs, so the network finds plates as it did: `trainer finetune`."""
+    if reader_only:
+        kept = {layer.name for layer in _trunk_layers(stem_of(model), size_of(model))}
+        kept |= set(PRESENCE_LAYERS)
     for layer in model.layers:
-        layer.trainable = not presence_only or layer.name in PRESENCE_LAYERS
+        if reader_only:
+            layer.trainable = layer.name not in kept
+        else:
+            layer.trainable = not presence_only or layer.name in PRESENCE_LAYERS
     reading = 0.0 if presence_only else 1.0
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss={"presence": presence_loss, "chars": chars_loss, "columns": columns_loss,
               "where": where_loss},
-        loss_weights={"presence": 1.0, "chars": reading, "columns": reading, "where": reading},
+        loss_weights={"presence": 0.0 if reader_only else 1.0, "chars": reading,
+                      "columns": reading, "where": reading},
         metrics={
             "presence": [keras.metrics.BinaryAccuracy(name="acc", threshold=0.0)],
             "chars": [PlateAccuracy()],

@@ -1,10 +1,10 @@
 """`anprd run --config FILE`: the long-running service.
 
-Threads: one reader per camera (`anprd.video.cameras`), one detector loop, the HTTP server's,
-and the main thread, which handles signals, reloads and shutdown.
+Threads: one reader per camera (`anprd.video.cameras`), one detector loop, the HTTP
+server's, and the main thread, which handles signals, reloads and shutdown.
 
-The detector loop (`anprd.service.pipeline`) takes the newest sampled frame of every camera,
-detects, tracks and writes the events due; this module starts and stops it, the cameras,
+The detector loop (`anprd.service.pipeline`) takes the newest sampled frame of every
+camera, detects, tracks and writes the events due; this module starts and stops it, the cameras,
 the HTTP server and the sinks.
 
 Signals: SIGTERM/SIGINT stop the readers, emit the events already due (tracks with
@@ -12,8 +12,9 @@ enough reads are closed as if the vehicles had left) and exit 0; a second one ex
 once (nothing emitted is lost: every event line is synced when written). SIGHUP reloads
 the config: cameras added, removed or changed are started, stopped or restarted, the
 others are untouched; the known-plates lists (and their CSV files) are read again; a
-config that fails validation is refused and the running one kept. `model`,
-`http.listen` and `events` (the sinks with it) changes need a restart (logged).
+config that fails validation is refused and the running one kept. A changed `model`
+(new weights, such as a fine-tuned reader) is loaded beside the running one and swapped
+in; `http.listen` and `events` (the sinks with it) changes need a restart (logged).
 
 The daemon also exits (0) when every camera is a file played once and all have ended,
 which makes `anprd run` usable as a one-off on recorded video; `--once` forces that
@@ -31,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from anprd import __version__
-from anprd.config.sections import CameraConfig, Config
+from anprd.config.sections import CameraConfig, Config, ModelConfig
+from anprd.output.crops import CropCollector
 from anprd.output.events import EventSink, appending_note, iso_utc
 from anprd.output.known_plates import KnownPlates
 from anprd.output.metrics import Metrics
@@ -79,6 +81,7 @@ class Daemon:
         self.metrics = Metrics(__version__)
         self.sink = EventSink(config.events.path, config.events.snapshots)
         self.sinks = Sinks(config.events.sinks, config.events.state_folder, self.metrics)
+        self.crops = CropCollector(config.events.crops) if config.events.crops else None
         self.detector: DetectorLike | None = None
         self.http_server: Any = None
         self.stats = RunStats()
@@ -87,10 +90,11 @@ class Daemon:
         self._stop = threading.Event()
         self._wake = threading.Event()  # wakes the main loop
         self._frames_ready = threading.Event()  # wakes the detector loop
-        self.pipeline = Pipeline(self._cameras, self._lock, self.sink, self.sinks,
+        self.pipeline = Pipeline(self._cameras, self._lock, self.sink, self.sinks, self.crops,
                                  KnownPlates(config.lists), self.metrics, self.stats,
                                  self._stop, self._frames_ready, self._wake)
         self._reload_requested = False
+        self._model_loading: threading.Thread | None = None
         self._signals = 0
         self._detector_thread: threading.Thread | None = None
 
@@ -131,8 +135,11 @@ class Daemon:
             self._install_signals()
         try:
             self.sink.open()
+            if self.crops is not None:
+                self.crops.open()
         except OSError as e:
             log.error("%s", e.strerror or e)
+            self.sink.close()
             return EXIT_ERROR
         try:
             self.sinks.open()
@@ -155,11 +162,8 @@ class Daemon:
                 log.error("cannot load the model: %s", redact_text(str(e)) or type(e).__name__)
                 return EXIT_ERROR
             self.metrics.set_build_info(self.detector.backend, self.detector.device)
-            log.info(
-                "model loaded in %.1fs (runtime %s, backend %s, device %s, %s threads)",
-                time.monotonic() - t0, self.detector.runtime, self.detector.backend,
-                self.detector.device, self.detector.threads or "default",
-            )
+            log.info("model loaded in %.1fs (%s)", time.monotonic() - t0,
+                     _described(self.detector))
             if self._stop.is_set():
                 return EXIT_OK
             with self._lock:
@@ -321,7 +325,35 @@ class Daemon:
             len(self._cameras), ", ".join(added) or "none", ", ".join(removed) or "none",
             ", ".join(changed) or "none",
         )
+        if new.model != old.model:
+            self._swap_model(new.model)
         return True
+
+    def _swap_model(self, model: ModelConfig) -> None:
+        """Load `model` in a thread beside the running one, then swap it in between two
+        batches; if it cannot be loaded the running one stays."""
+        if self._model_loading is not None and self._model_loading.is_alive():
+            log.warning("reload: a model is still loading; send SIGHUP again once it is in")
+            return
+
+        def load() -> None:
+            log.info("reload: loading the model %s", model.weights)
+            t0 = time.monotonic()
+            try:
+                detector = self._loader(model)
+            except Exception as e:  # noqa: BLE001 (as at start: any loading failure)
+                log.error("reload: cannot load the model: %s; keeping the running one",
+                          redact_text(str(e)) or type(e).__name__)
+                return
+            with self._lock:
+                self.detector = self.pipeline.detector = detector
+                self.config = self.config.model_copy(update={"model": model})
+            self.metrics.set_build_info(detector.backend, detector.device)
+            log.info("reload: model %s loaded in %.1fs and swapped in (%s)", model.weights,
+                     time.monotonic() - t0, _described(detector))
+
+        self._model_loading = threading.Thread(target=load, name="model-reload", daemon=True)
+        self._model_loading.start()
 
     # ----------------------------------------------------------------------- signals
     def _install_signals(self) -> None:
@@ -339,3 +371,8 @@ class Daemon:
         signal.signal(signal.SIGTERM, on_stop)
         signal.signal(signal.SIGINT, on_stop)
         signal.signal(signal.SIGHUP, on_hup)
+
+
+def _described(detector: DetectorLike) -> str:
+    return (f"runtime {detector.runtime}, backend {detector.backend}, device "
+            f"{detector.device}, {detector.threads or 'default'} threads")

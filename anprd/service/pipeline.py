@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from anprd.config.lists import UNLISTED
+from anprd.output.crops import CropCollector
 from anprd.output.events import EventSink
 from anprd.output.known_plates import KnownPlates
 from anprd.output.metrics import Metrics
@@ -31,19 +32,23 @@ class Pipeline:
     this reads and tracks them. `known` is replaced when the lists are reloaded."""
 
     def __init__(self, cameras: dict[str, Camera], lock: threading.RLock, sink: EventSink,
-                 sinks: Sinks, known: KnownPlates, metrics: Metrics, stats: RunStats,
-                 stop: threading.Event, frames_ready: threading.Event,
+                 sinks: Sinks, crops: CropCollector | None, known: KnownPlates,
+                 metrics: Metrics, stats: RunStats, stop: threading.Event,
+                 frames_ready: threading.Event,
                  camera_ended: threading.Event) -> None:
         self._cameras, self._lock = cameras, lock
-        self._sink, self._sinks, self.known = sink, sinks, known
+        self._sink, self._sinks, self._crops, self.known = sink, sinks, crops, known
         self._metrics, self._stats = metrics, stats
         self._stop, self._frames_ready, self._wake = stop, frames_ready, camera_ended
         self._closed = False  # trackers flushed: results arriving now are discarded
+        self.detector: DetectorLike | None = None  # replaced when a reload swaps the model
 
     def run(self, detector: DetectorLike) -> None:
         """The detector loop, until stopped: frames in, events out."""
         failures = 0
+        self.detector = detector
         while not self._stop.is_set():
+            detector = self.detector
             self._frames_ready.clear()  # before taking: a frame put from now on wakes us
             with self._lock:
                 cams = list(self._cameras.values())
@@ -73,7 +78,7 @@ class Pipeline:
             failures = 0
             self._metrics.detect_seconds.observe(time.perf_counter() - t0)
             self._stats.frames += len(batch)
-            snapshots = self._sink.snapshots is not None
+            keep_frames = self._sink.snapshots is not None or self._crops is not None
             with self._lock:
                 if self._closed:
                     return
@@ -81,7 +86,7 @@ class Pipeline:
                     if cam.removed:
                         continue
                     cam.metrics.plate_reads(len(reads))
-                    ref = frame.image if snapshots else None
+                    ref = frame.image if keep_frames else None
                     self.emit(cam, cam.tracker.update(reads, frame.timestamp, ref))
             self.tick(cams)
 
@@ -116,6 +121,8 @@ class Pipeline:
                           cam.name, event.plate, e)
                 continue
             self._sinks.put(record)
+            if self._crops is not None and frame is not None:
+                self._crops.save(record.id, event.plate, frame, event.box)
             now = time.time()
             cam.metrics.plate_event(now, match.list if match else UNLISTED)
             self._stats.events += 1

@@ -11,8 +11,9 @@ from anprd.redact import redact_text
 
 log = logging.getLogger("anprd.daemon")
 
-# Sections read once at start: a change to them is logged, and waits for a restart.
-RESTART_SECTIONS = ("model", "http", "events")
+# Sections read once at start: a change to them is logged, and waits for a restart. (A
+# changed `model` is loaded beside the running one and swapped in: Daemon.reload.)
+RESTART_SECTIONS = ("http", "events")
 
 
 def read_again(path: Path) -> Config | None:
