@@ -21,9 +21,9 @@ import keras
 import numpy as np
 
 from anprd.detect import backend as be
+from anprd.detect.detector import Detector
 from anprd.detect.formats import KNOWN_FORMATS
 from anprd.detect.model import compile_model, load_model, reader_net
-from anprd.detect.reader import crop_views, read_plates, reading
 from trainer.figures import figures, predict
 from trainer.generate import BatchStream, ChunkMaker, Sources, encode_text, to_arrays
 from trainer.real_crops import Crop, crop_window
@@ -48,18 +48,12 @@ class FinetuneConfig:
     guard_windows: int = GUARD_WINDOWS
 
 
-def read_crops(reader, crops: list[Crop]) -> list[str | None]:
-    """Each crop's plate as `anprd eval --crops` reads it with this reader alone."""
-    dists = read_plates([reader], [crop_views(c.image) for c in crops])
-    out = []
-    for probs, cols in dists:
-        r = reading(probs, cols, KNOWN_FORMATS)
-        out.append(None if r is None else r.plate)
-    return out
-
-
 def exact(reader, crops: list[Crop]) -> int:
-    return sum(got == c.plate for got, c in zip(read_crops(reader, crops), crops, strict=True))
+    """Crops whose plate this reader alone reads right, as `anprd eval --crops` reads them
+    (the detector's own crop reading; no presence pass is run)."""
+    reads = Detector(None, [reader], "keras", "cpu").read_crops([c.image for c in crops],
+                                                               KNOWN_FORMATS)
+    return sum(r is not None and r.plate == c.plate for r, c in zip(reads, crops, strict=True))
 
 
 def _real_batch(crops: list[Crop], rng: np.random.Generator):
