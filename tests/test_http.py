@@ -192,7 +192,7 @@ def test_unknown_route_is_404(server):
 def test_wrong_method_is_405_with_allow(server, method, path, allow):
     r = request(server, method, path)
     assert_json_error(r, 405)
-    assert r.headers["allow"] == allow
+    assert sorted(r.headers["allow"].split(", ")) == sorted(allow.split(", "))
 
 
 def test_http2_request_line_is_a_client_error(server):

@@ -17,11 +17,10 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 HEALTH_RESERVE = 8
 RESERVE_DEADLINE_S = 5.0
@@ -33,7 +32,7 @@ GRACE_S = 1.0  # past the deadline, so that a plain socket time-out answers 408 
 class Admission:
     client: str
     reserved: bool
-    sock: Any = None
+    cut: Callable[[], None]  # closes the connection; callable from any thread
     started: float = 0.0
     arrived: bool = False  # the request line and headers are in
     evicted: bool = False
@@ -45,12 +44,12 @@ class ConnectionGuard:
         self._normal = 0
         self._reserve: list[Admission] = []
         self._per_client: dict[str, int] = {}
-        self._deadlines: dict[int, tuple[Any, float]] = {}
+        self._deadlines: dict[int, tuple[Callable[[], None], float]] = {}
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
 
     # -------------------------------------------------------------------- slots
-    def admit(self, client: str, sock: Any, max_connections: int,
+    def admit(self, client: str, cut: Callable[[], None], max_connections: int,
               per_client: int) -> Admission | None:
         """A place for a new connection from `client`, or None (refuse it)."""
         now = time.monotonic()
@@ -60,7 +59,7 @@ class ConnectionGuard:
             if self._normal < max_connections and mine < min(per_client, max_connections):
                 self._normal += 1
                 self._per_client[client] = mine + 1
-                return Admission(client, False, sock, now)
+                return Admission(client, False, cut, now)
             if len(self._reserve) >= HEALTH_RESERVE:
                 slow = [a for a in self._reserve if not a.arrived]
                 if not slow:
@@ -68,10 +67,10 @@ class ConnectionGuard:
                 evict = min(slow, key=lambda a: a.started)
                 evict.evicted = True
                 self._reserve.remove(evict)
-            admission = Admission(client, True, sock, now)
+            admission = Admission(client, True, cut, now)
             self._reserve.append(admission)
         if evict is not None:
-            _cut(evict.sock)
+            evict.cut()
         return admission
 
     def arrived(self, admission: Admission | None) -> None:
@@ -92,14 +91,15 @@ class ConnectionGuard:
                 self._per_client.pop(admission.client, None)
 
     # ----------------------------------------------------------------- deadlines
-    def watch(self, sock: Any, seconds: float) -> None:
-        """Cut `sock` off if it is still watched `seconds` (plus a grace) from now."""
+    def watch(self, admission: Admission, seconds: float) -> None:
+        """Cut the connection off if it is still watched `seconds` (plus a grace) from now."""
         with self._lock:
-            self._deadlines[id(sock)] = (sock, time.monotonic() + seconds + GRACE_S)
+            self._deadlines[id(admission)] = (admission.cut,
+                                              time.monotonic() + seconds + GRACE_S)
 
-    def unwatch(self, sock: Any) -> None:
+    def unwatch(self, admission: Admission) -> None:
         with self._lock:
-            self._deadlines.pop(id(sock), None)
+            self._deadlines.pop(id(admission), None)
 
     def start(self) -> None:
         self._reaper = threading.Thread(target=self._reap, name="anprd-http-deadlines",
@@ -116,13 +116,6 @@ class ConnectionGuard:
             now = time.monotonic()
             with self._lock:
                 late = [k for k, (_s, t) in self._deadlines.items() if t <= now]
-                socks = [self._deadlines.pop(k)[0] for k in late]
-            for sock in socks:
-                _cut(sock)
-
-
-def _cut(sock: Any) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
+                cuts = [self._deadlines.pop(k)[0] for k in late]
+            for cut in cuts:
+                cut()

@@ -1,83 +1,57 @@
-"""The process's one HTTP server: metrics, health checks and the recognition API.
+"""The process's one HTTP server: uvicorn serving `anprd.api.app` in a thread of its own.
 
     server = start_http_server("127.0.0.1:9108", registry, ready, detector_provider, cfg.api)
     ...
     server.shutdown()
 
-Routes: `GET /metrics` (Prometheus text of `registry`), `GET /healthz` (200 while the
-process answers), `GET /readyz` (200 with the JSON of `ready()` when ready, else 503),
-`POST /v1/recognize` (see `anprd.api.recognize`), `GET /openapi.json`. HEAD works wherever
-GET does. Every answer other than /metrics is JSON; errors are `{"error": "..."}`.
-
-Built on the standard library's ThreadingHTTPServer (one thread per connection). This
-module is the server: binding, its thread, and who may hold a connection
-(`anprd.api.guard`); `anprd.api.handler` answers the requests.
+The socket is bound here (so that a port in use is an error the daemon reports before
+it starts its cameras), and uvicorn serves it on its own event loop in a background
+thread. Connections are admitted by `anprd.api.protocol`; the routes are `anprd.api.app`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
-import socketserver
 import threading
+import time
 from collections.abc import Callable
-from http.server import ThreadingHTTPServer
 from typing import Any
 
+import uvicorn
 from prometheus_client import CollectorRegistry
 
-from anprd.api.guard import Admission, ConnectionGuard
-from anprd.api.handler import App, Handler, ReadyFn
+from anprd.api.app import AppContext, ReadyFn, build_app
+from anprd.api.guard import ConnectionGuard
 from anprd.api.listen import parse_listen
+from anprd.api.metrics import api_metrics
+from anprd.api.protocol import ConnectionRules, protocol_for
 from anprd.api.recognize import RecognizeService
 
 log = logging.getLogger("anprd.http")
 
-# ----------------------------------------------------------------------------- server
+STARTUP_TIMEOUT_S = 10.0
+SHUTDOWN_GRACE_S = 2.0  # for answers under way; the event streams end at once
 
 
-_REFUSED_BODY = b'{"error":"too many open connections; retry shortly"}\n'
-_REFUSED = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-    b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_REFUSED_BODY), _REFUSED_BODY)
-)
-
-
-class AnprdHTTPServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer that runs in a background thread, with a connection cap."""
-
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], family: socket.AddressFamily, app: App):
-        self.address_family = family
-        self.app = app
-        self._conn_lock = threading.Lock()
-        self._admissions: dict[int, Admission] = {}
-        self.guard = ConnectionGuard()
-        self._thread: threading.Thread | None = None
-        self._stopped = False
-        super().__init__(address, Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind looks up the host's FQDN, which can hang without DNS.
-        if self.address_family == socket.AF_INET6:
-            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = (
-            str(self.server_address[0]),
-            int(self.server_address[1]),
+class HttpServer:
+    def __init__(self, sock: socket.socket, ctx: AppContext) -> None:
+        self.sock = sock
+        self.ctx = ctx
+        rules = ConnectionRules(ctx.guard, ctx.service, ctx.metrics)
+        config = uvicorn.Config(
+            build_app(ctx), http=protocol_for(rules), ws="none", lifespan="off",
+            log_config=None, access_log=False, server_header=False, date_header=True,
+            timeout_keep_alive=max(1, int(ctx.service.settings.request_timeout_s)),
+            timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S), backlog=128,
         )
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    @property
-    def host(self) -> str:
-        return str(self.server_address[0])
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped = False
+        self.port = int(sock.getsockname()[1])
+        self.host = str(sock.getsockname()[0])
 
     @property
     def url(self) -> str:
@@ -90,76 +64,67 @@ class AnprdHTTPServer(ThreadingHTTPServer):
 
     @property
     def service(self) -> RecognizeService:
-        return self.app.service
+        return self.ctx.service
 
     def configure(self, api_config: Any) -> None:
         """Apply a reloaded `api:` config section (limits, token, fetch hosts)."""
-        self.app.service.configure(api_config)
+        self.ctx.service.configure(api_config)
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        settings = self.app.service.settings
-        client = str(client_address[0]) if client_address else ""
-        admission = self.guard.admit(client, request, settings.max_connections,
-                                     settings.max_connections_per_client)
-        if admission is None:
-            self.app.metrics.connections_refused.inc()
-            try:
-                request.settimeout(1.0)
-                request.sendall(_REFUSED)
-            except OSError:
-                pass
-            self.shutdown_request(request)
-            return
-        if admission.reserved:
-            self.app.metrics.connections_reserved.inc()
-        with self._conn_lock:
-            self._admissions[id(request)] = admission
-        thread = threading.Thread(target=self.process_request_thread,
-                                  args=(request, client_address), daemon=True)
-        try:
-            thread.start()
-        except Exception:
-            self._forget(request)
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._forget(request)
-
-    def _forget(self, request: Any) -> None:
-        self.guard.unwatch(request)
-        with self._conn_lock:
-            admission = self._admissions.pop(id(request), None)
-        if admission is not None:
-            self.guard.release(admission)
-
-    def admission_of(self, request: Any) -> Admission | None:
-        with self._conn_lock:
-            return self._admissions.get(id(request))
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("error on connection from %s", client_address, exc_info=True)
-
-    def start(self) -> AnprdHTTPServer:
-        self.guard.start()
-        self._thread = threading.Thread(
-            target=self.serve_forever, args=(0.1,), name="anprd-http", daemon=True
-        )
+    def start(self) -> HttpServer:
+        self.ctx.guard.start()
+        self._thread = threading.Thread(target=self._serve, name="anprd-http", daemon=True)
         self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while (not self._server.started and self._thread.is_alive()
+               and time.monotonic() < deadline):
+            time.sleep(0.005)
+        if not self._server.started:
+            raise OSError(f"the HTTP server did not start on {self.url}")
         return self
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._server.serve(sockets=[self.sock]))
+        except Exception:  # noqa: BLE001 - logged; the daemon goes on without HTTP
+            log.exception("the HTTP server stopped")
+        finally:
+            loop.close()
 
     def shutdown(self) -> None:
         """Stop serving and close the listening socket (idempotent)."""
         if self._stopped:
             return
         self._stopped = True
+        live = self.ctx.live
+        if live is not None:
+            live.close_streams()
+        self._server.should_exit = True
         if self._thread is not None and self._thread.is_alive():
-            super().shutdown()
-            self._thread.join(timeout=5)
-        self.guard.stop()
-        self.server_close()
+            self._thread.join(SHUTDOWN_GRACE_S + 3)
+            if self._thread.is_alive():
+                self._server.force_exit = True
+                self._thread.join(2)
+        self.ctx.guard.stop()
+        self.sock.close()
+
+
+def bind(listen: str) -> socket.socket:
+    """A listening socket on `listen`; OSError when in use, ValueError when malformed."""
+    host, port, family = parse_listen(listen)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind((host, port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def start_http_server(
@@ -168,17 +133,27 @@ def start_http_server(
     ready: ReadyFn,
     detector_provider: Callable[[], Any],
     api_config: Any = None,
-) -> AnprdHTTPServer:
+    *,
+    live: Any = None,
+    token: Callable[[], str | None] | None = None,
+) -> HttpServer:
     """Bind `listen` and serve in a background thread; `.shutdown()` stops it.
 
     `ready()` returns (is_ready, details) for /readyz. `detector_provider()` returns the
     process's one Detector, or None while it is loading (then /v1/recognize answers 503).
-    `api_config` is the config's `api:` section (or None for the defaults).
-    Raises OSError when the address cannot be bound, ValueError when it is malformed.
+    `api_config` is the config's `api:` section (or None for the defaults). `live` is the
+    daemon's `LiveView` (the page's cameras and events); `token()` the bearer token of
+    `http.token_file`, or None. Raises OSError when the address cannot be bound,
+    ValueError when it is malformed.
     """
-    host, port, family = parse_listen(listen)
-    app = App(registry, ready, RecognizeService(detector_provider, api_config))
-    server = AnprdHTTPServer((host, port), family, app)
-    server.start()
-    log.info("HTTP listening on %s (metrics, health, recognition API)", server.url)
+    sock = bind(listen)
+    ctx = AppContext(registry, ready, RecognizeService(detector_provider, api_config),
+                     api_metrics(registry), ConnectionGuard(), live,
+                     token or (lambda: None))
+    try:
+        server = HttpServer(sock, ctx).start()
+    except Exception:
+        sock.close()
+        raise
+    log.info("HTTP listening on %s (page, metrics, health, recognition API)", server.url)
     return server

@@ -1,0 +1,2 @@
+def live_routes(ctx):
+    return []
