@@ -11,13 +11,14 @@ LITE_STAMP := $(VENV)/.anprd-lite
 TYPEFACE  := build/fonts/anprd-legacy.ttf
 
 # Debian packages the project needs: fonts for the plate renderer, GStreamer's RTSP server
-# and Mosquitto for the tests (the tests start them), Prometheus's promtool for the alert
-# rules, wallpapers for training backgrounds.
+# and Mosquitto for the tests (the tests start them), Chromium and its driver for the live
+# page's tests, Prometheus's promtool for the alert rules, wallpapers for training
+# backgrounds.
 APT_PACKAGES := python3-venv \
 	fonts-opendin fonts-roboto-unhinted fonts-liberation fonts-urw-base35 fonts-dejavu-extra \
 	python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad \
-	mosquitto prometheus \
+	mosquitto prometheus chromium chromium-driver \
 	mate-backgrounds ukui-wallpapers
 # What `make run` needs: the daemon reads the sample video with PyAV's own FFmpeg.
 RUN_APT_PACKAGES := python3-venv

@@ -142,6 +142,7 @@ def start(
     api: dict | None = None,
     ready: Any = None,
     registry: CollectorRegistry | None = None,
+    **server_kw: Any,
 ):
     """A real server on a free loopback port. `provider` is a detector or a callable."""
     if provider is None or not callable(provider):
@@ -157,4 +158,5 @@ def start(
         ready or (lambda: (True, {"model": "loaded"})),
         provider_fn,
         api,
+        **server_kw,
     )

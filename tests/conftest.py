@@ -14,6 +14,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @pytest.fixture
+def processes():
+    """Child processes (daemons, RTSP servers) a test starts: killed after it."""
+    started: list = []
+    yield started
+    for p in started:
+        p.kill()
+
+
+@pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
 

@@ -141,14 +141,6 @@ class DaemonProcess:
             self.proc.wait(10)
 
 
-@pytest.fixture
-def processes():
-    started: list[DaemonProcess | RtspServer] = []
-    yield started
-    for p in started:
-        p.kill()
-
-
 def logged_events(log: str) -> list[dict]:
     return [json.loads(line.split("plate event ", 1)[1])
             for line in log.splitlines() if "plate event " in line]

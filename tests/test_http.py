@@ -176,7 +176,7 @@ def test_openapi_describes_every_route(server):
 
 def test_unknown_route_is_404(server):
     assert_json_error(request(server, "GET", "/v2/recognize"), 404)
-    assert_json_error(request(server, "POST", "/", b"x", {"Content-Type": "image/png"}), 404)
+    assert_json_error(request(server, "POST", "/v1/nope", b"x", {"Content-Type": "image/png"}), 404)
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,10 @@ ReadyFn = Callable[[], "tuple[bool, dict]"]
 # The routes as metrics label them; any other path is "other".
 ROUTE_LABELS = ("/metrics", "/healthz", "/readyz", "/openapi.json", "/v1/recognize", "/",
                 "/cameras", "/events", "/events/stream")
-OPEN_ROUTES = ("/healthz",)  # answered without the token
+# Answered without the token: health, and the page's shell (no data: it asks for the
+# token, then reads everything else with it).
+OPEN_ROUTES = ("/healthz", "/")
+OPEN_PREFIXES = ("/static/",)
 
 
 @dataclass
@@ -143,8 +146,8 @@ class Gate:
             await refusal(scope, receive, answer)
             return
         token = ctx.token()
-        if token and path not in OPEN_ROUTES and path != "/v1/recognize" \
-                and not token_given(scope, token):
+        if token and path not in OPEN_ROUTES and not path.startswith(OPEN_PREFIXES) \
+                and path != "/v1/recognize" and not token_given(scope, token):
             refusal = error_response(401, "this server requires a bearer token (http.token_file)",
                                      UNAUTHORIZED)
             await refusal(scope, receive, answer)

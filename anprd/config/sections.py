@@ -90,11 +90,18 @@ _LISTEN_RE = re.compile(r"(?:\[(?P<ip6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]\s]*)):
 
 
 class HttpConfig(BaseModel):
-    """The HTTP endpoint: metrics, health checks and the recognition API."""
+    """The HTTP endpoint: the live page, metrics, health checks and the recognition API."""
 
     model_config = FROZEN
 
     listen: Annotated[str, Field(strict=True)] = "127.0.0.1:9108"
+    # A file holding a bearer token: then every route but /healthz asks for it.
+    token_file: Path | None = None
+
+    @field_validator("token_file")
+    @classmethod
+    def _resolve_token_file(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        return None if v is None else resolve_path(v, info)
 
     @field_validator("listen")
     @classmethod

@@ -22,6 +22,8 @@ class CameraMetrics:
 
     def __init__(self, metrics: Metrics, camera: str) -> None:
         self.camera = camera
+        self.sampled = 0  # plain tallies beside the counters, for the live page's rates
+        self.dropped = 0
         # Touch every series so that it is exported at 0 before the first increment.
         self._decoded = metrics.frames_decoded.labels(camera)
         self._sampled = metrics.frames_sampled.labels(camera)
@@ -43,9 +45,11 @@ class CameraMetrics:
         self._decoded.inc()
 
     def frame_sampled(self) -> None:
+        self.sampled += 1
         self._sampled.inc()
 
     def frame_dropped(self) -> None:
+        self.dropped += 1
         self._dropped.inc()
 
     def decode_error(self) -> None:

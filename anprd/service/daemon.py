@@ -32,10 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from anprd import __version__
+from anprd.api.token_file import TokenFileError, read_token_file
 from anprd.config.sections import CameraConfig, Config, ModelConfig
 from anprd.output.crops import CropCollector
 from anprd.output.events import EventSink, appending_note, iso_utc
 from anprd.output.known_plates import KnownPlates
+from anprd.output.live import LiveView
 from anprd.output.metrics import Metrics
 from anprd.output.sinks.delivery import Sinks
 from anprd.redact import redact_text
@@ -90,9 +92,11 @@ class Daemon:
         self._stop = threading.Event()
         self._wake = threading.Event()  # wakes the main loop
         self._frames_ready = threading.Event()  # wakes the detector loop
+        self.live = LiveView(self.camera_states, config.events.path, config.events.snapshots)
         self.pipeline = Pipeline(self._cameras, self._lock, self.sink, self.sinks, self.crops,
                                  KnownPlates(config.lists), self.metrics, self.stats,
-                                 self._stop, self._frames_ready, self._wake)
+                                 self._stop, self._frames_ready, self._wake, self.live)
+        self._page_token: str | None = None
         self._reload_requested = False
         self._model_loading: threading.Thread | None = None
         self._signals = 0
@@ -128,6 +132,19 @@ class Daemon:
             and all(c["state"] != SourceState.STARTING.value for c in cameras.values())
         )
         return ok, {"model": model, "cameras": cameras, "sinks": self.sinks.status()}
+
+    def camera_states(self) -> list[dict]:
+        """For the live page: each camera's state, address (no password) and tallies."""
+        with self._lock:
+            cams = list(self._cameras.values())
+        out = []
+        for cam in cams:
+            info = cam.source.info()
+            out.append({"name": cam.name, "state": info["state"], "since": iso_utc(info["since"]),
+                        "url": info["url"], "last_error": info["last_error"],
+                        "sample_fps": cam.config.sample_fps, "sampled": cam.metrics.sampled,
+                        "dropped": cam.metrics.dropped})
+        return out
 
     # --------------------------------------------------------------------------- run
     def run(self, install_signals: bool = True) -> int:
@@ -248,9 +265,12 @@ class Daemon:
             log.warning("HTTP server unavailable (%s): no metrics endpoint", e)
             return True
         listen = self.config.http.listen
+        if not self._read_page_token():
+            return False
         try:
             self.http_server = start_http_server(
-                listen, self.metrics.registry, self.ready, lambda: self.detector, self.config.api
+                listen, self.metrics.registry, self.ready, lambda: self.detector, self.config.api,
+                live=self.live, token=lambda: self._page_token,
             )
         except (OSError, ValueError) as e:
             log.error("cannot serve HTTP on %s: %s", listen, e)
@@ -259,6 +279,19 @@ class Daemon:
         log.info("anprd %s: metrics at %s/metrics, readiness at %s/readyz, events to %s%s",
                  __version__, url, url, self.config.events.path,
                  appending_note(Path(self.config.events.path)))
+        return True
+
+    def _read_page_token(self) -> bool:
+        """Read `http.token_file` (at start and on SIGHUP); False, logged, if it cannot."""
+        path = self.config.http.token_file
+        if path is None:
+            self._page_token = None
+            return True
+        try:
+            self._page_token = read_token_file(path)
+        except TokenFileError as e:
+            log.error("%s", e)
+            return False
         return True
 
     # ----------------------------------------------------------------------- cameras
@@ -281,6 +314,7 @@ class Daemon:
         camera.removed = True
         camera.source.stop()
         self.pipeline.flush(camera)
+        self.live.forget(name)
         if forget_metrics:
             self.metrics.remove_camera(name)
 
@@ -295,6 +329,8 @@ class Daemon:
         except OSError as e:
             log.error("reload: cannot reopen the events file %s: %s", self.sink.path, e)
         old = self.config
+        if self.http_server is not None and old.http.token_file is not None:
+            self._read_page_token()  # a rotated token; on failure the old one stays
         if new.lists != old.lists:
             self.pipeline.known = KnownPlates(new.lists)
             log.info("reload: known plates: %d in %d lists", len(self.pipeline.known),

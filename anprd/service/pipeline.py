@@ -1,7 +1,8 @@
 """Frames to events: the detector loop takes the newest sampled frame of every camera
 that has one, runs them through the detector as one batch, feeds each camera's reads to
 its `Tracker`, and writes the events due to the `EventSink`, then to every sink's queue
-(`anprd.output.sinks`), each event with its known-plates entry
+(`anprd.output.sinks`) and to the live page (`anprd.output.live`), each event with its
+known-plates entry
 (`anprd.output.known_plates`). An event is counted (metrics, log) only once its line is
 on disk and it is in the queues."""
 
@@ -17,6 +18,7 @@ from anprd.config.lists import UNLISTED
 from anprd.output.crops import CropCollector
 from anprd.output.events import EventSink
 from anprd.output.known_plates import KnownPlates
+from anprd.output.live import LiveView
 from anprd.output.metrics import Metrics
 from anprd.output.sinks.delivery import Sinks
 from anprd.service.running import Camera, RunStats
@@ -35,11 +37,12 @@ class Pipeline:
                  sinks: Sinks, crops: CropCollector | None, known: KnownPlates,
                  metrics: Metrics, stats: RunStats, stop: threading.Event,
                  frames_ready: threading.Event,
-                 camera_ended: threading.Event) -> None:
+                 camera_ended: threading.Event, live: LiveView | None = None) -> None:
         self._cameras, self._lock = cameras, lock
         self._sink, self._sinks, self._crops, self.known = sink, sinks, crops, known
         self._metrics, self._stats = metrics, stats
         self._stop, self._frames_ready, self._wake = stop, frames_ready, camera_ended
+        self._live = live
         self._closed = False  # trackers flushed: results arriving now are discarded
         self.detector: DetectorLike | None = None  # replaced when a reload swaps the model
 
@@ -86,6 +89,8 @@ class Pipeline:
                     if cam.removed:
                         continue
                     cam.metrics.plate_reads(len(reads))
+                    if self._live is not None:
+                        self._live.frame(cam.name, frame.image, reads, cam.params.roi)
                     ref = frame.image if keep_frames else None
                     self.emit(cam, cam.tracker.update(reads, frame.timestamp, ref))
             self.tick(cams)
@@ -121,6 +126,8 @@ class Pipeline:
                           cam.name, event.plate, e)
                 continue
             self._sinks.put(record)
+            if self._live is not None:
+                self._live.event(record.to_json())
             if self._crops is not None and frame is not None:
                 self._crops.save(record.id, event.plate, frame, event.box)
             now = time.time()
