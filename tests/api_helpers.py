@@ -155,7 +155,7 @@ def start(
     return start_http_server(
         "127.0.0.1:0",
         registry or CollectorRegistry(),
-        ready or (lambda: (True, {"model": "loaded"})),
+        ready or (lambda: (True, {"model": {"loaded": True}, "cameras": {}, "sinks": {}})),
         provider_fn,
         api,
         **server_kw,

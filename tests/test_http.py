@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, Counter
 
+from anprd.api.request import IMAGE_CONTENT_TYPES as IMAGE_TYPES
 from anprd.api.server import parse_listen, start_http_server
 from anprd.reads import DEFAULT_MIN_CONFIDENCE
 
@@ -146,7 +147,11 @@ def test_openapi_describes_every_route(server):
         "/healthz",
         "/readyz",
         "/openapi.json",
-    }
+        "/cameras",
+        "/camera/{name}/frame.jpg",
+        "/events",
+        "/events/stream",
+    }  # the page, its files and the snapshots are for the browser, not for clients
     post = doc["paths"]["/v1/recognize"]["post"]
     assert {"image/jpeg", "image/png", "image/webp", "multipart/form-data"} <= set(
         post["requestBody"]["content"]
@@ -811,25 +816,68 @@ def test_fuzz_mutated_pictures_never_5xx(fuzz_server, seed, cut, flips):
 
 try:
     import schemathesis
-    from schemathesis.checks import positive_data_acceptance
 except ImportError:  # pragma: no cover - it is in the `test` extra
     schemathesis = None
 
 
+def _pictures():
+    """What a client sends as image/*: a real picture (a schema cannot say "a JPEG"),
+    of a drawn size and content, in any of the three formats."""
+
+    @st.composite
+    def picture(draw):
+        w, h = draw(st.integers(16, 160)), draw(st.integers(16, 120))  # within the limit
+        seed = draw(st.integers(0, 2**16))
+        ext = draw(st.sampled_from([".jpg", ".png", ".webp"]))
+        return encode(synthetic_picture(w, h, seed), ext)
+
+    return picture()
+
+
+@pytest.fixture(scope="module")
+def live_fuzz_server(tmp_path_factory):
+    from anprd.output.live import LiveView
+
+    folder = tmp_path_factory.mktemp("live")
+    events = folder / "events.jsonl"
+    events.write_text(json.dumps({
+        "id": "01", "camera": "gate", "plate": "AE418KT", "format": "mercosur_ar",
+        "confidence": 0.97, "first_seen": "2026-12-07T10:00:00.000Z",
+        "last_seen": "2026-12-07T10:00:02.000Z", "reads": 4, "box": [1, 2, 30, 12],
+        "snapshot": None, "snapshot_crop": None, "list": None, "label": None,
+        "matched_plate": None, "distance": None}) + "\n")
+    states = [{"name": "gate", "state": "up", "since": "2026-12-07T10:00:00.000Z",
+               "url": "rtsp://cam/x", "last_error": None, "sample_fps": 5.0, "sampled": 3,
+               "dropped": 0}]
+    live = LiveView(lambda: [dict(x) for x in states], events, folder)
+    live.frame("gate", synthetic_picture(), [])
+    s = start(NoPlatesDetector(), api={"max_body_bytes": 200_000, "request_timeout_s": 2},
+              live=live)
+    yield s
+    s.shutdown()
+
+
 @pytest.mark.skipif(schemathesis is None, reason="schemathesis not installed")
 @pytest.mark.parametrize("mode", ["positive", "negative"])
-def test_schemathesis_against_openapi(fuzz_server, mode):
-    """Requests generated from /openapi.json, valid and invalid: no 5xx, every status,
-    content type, header and body as documented, 405 with Allow for other methods.
-    (Schema-valid multipart bytes need not be a decodable picture: a schema cannot say
-    so, hence `positive_data_acceptance` is left out.)"""
+@pytest.mark.parametrize("kind", ["api", "daemon"])
+def test_schemathesis_against_openapi(fuzz_server, live_fuzz_server, mode, kind):
+    """Requests generated from /openapi.json, valid and invalid, with every check
+    Schemathesis has: no 5xx; every status, content type, header and body as documented;
+    valid requests accepted and invalid ones refused; 405 with Allow for other methods.
+    Against the API alone and with a daemon's live view (whose event stream never ends,
+    so it is read by test_live_api instead)."""
     from hypothesis.errors import Unsatisfiable
 
-    schema = schemathesis.openapi.from_url(fuzz_server.url + "/openapi.json")
+    server = fuzz_server if kind == "api" else live_fuzz_server
+    for media in IMAGE_TYPES:
+        schemathesis.openapi.media_type(media, _pictures())
+    schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
     generation_mode = schemathesis.GenerationMode(mode)
     seen = []
     for result in schema.get_all_operations():
         op = result.ok()
+        if kind == "daemon" and op.path == "/events/stream":
+            continue
 
         @given(case=op.as_strategy(generation_mode=generation_mode))
         @settings(
@@ -838,17 +886,14 @@ def test_schemathesis_against_openapi(fuzz_server, mode):
             suppress_health_check=list(HealthCheck),
         )
         def run(case):
-            r = case.call_and_validate(
-                base_url=fuzz_server.url, excluded_checks=[positive_data_acceptance]
-            )
-            seen.append(r.status_code)
+            seen.append(case.call_and_validate(base_url=server.url).status_code)
 
         try:
             run()
         except Unsatisfiable:  # nothing to make invalid in an operation without inputs
             assert mode == "negative"
     assert seen and max(seen) < 500
-    _still_serving(fuzz_server)
+    _still_serving(server)
 
 
 def test_concurrent_requests_share_a_memory_budget(make_server, no_plates):

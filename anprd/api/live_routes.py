@@ -103,7 +103,7 @@ def event_query(query_string: str) -> EventQuery:
         given[key] = value
     times = {}
     for key in ("since", "until"):
-        if given.get(key):
+        if key in given:
             try:
                 times[key] = parse_time(given[key])
             except (ValueError, OverflowError):
@@ -111,10 +111,10 @@ def event_query(query_string: str) -> EventQuery:
                                     f"e.g. 2026-12-07T10:00:00Z") from None
     numbers = {}
     for key, low, high, default in (("limit", 1, MAX_LIMIT, 50), ("offset", 0, 10**7, 0)):
-        raw = given.get(key, "")
-        if not raw:
+        if key not in given:
             numbers[key] = default
             continue
+        raw = given[key]
         if not raw.isdigit() or not low <= int(raw) <= high:
             raise ApiError(400, f"{key}= must be a whole number from {low} to {high}")
         numbers[key] = int(raw)

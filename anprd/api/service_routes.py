@@ -26,8 +26,6 @@ log = logging.getLogger("anprd.http")
 
 
 def service_routes(ctx: AppContext) -> list[Route]:
-    document = openapi_document()
-
     async def metrics(_request: Request) -> Response:
         return Response(generate_latest(ctx.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -43,7 +41,8 @@ def service_routes(ctx: AppContext) -> list[Route]:
         return json_response(200 if ok else 503, {"ready": bool(ok), **(info or {})})
 
     async def openapi(_request: Request) -> Response:
-        return json_response(200, document)
+        return json_response(200, openapi_document(
+            max_body_bytes=ctx.service.settings.max_body_bytes))
 
     async def recognize(request: Request) -> Response:
         return await _recognize(ctx, request)

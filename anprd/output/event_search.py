@@ -41,9 +41,10 @@ def plate_matches(query: str, plate: str) -> bool:
 
 def parse_time(text: str) -> float:
     """An ISO 8601 time (UTC when no offset is given) as seconds since the epoch."""
-    value = text.strip()
-    if value.endswith(("Z", "z")):
+    value = text.strip().upper()
+    if value.endswith("Z"):
         value = value[:-1] + "+00:00"
+    value = re.sub(r"(T\d\d:\d\d):60", r"\1:59", value)  # a leap second
     t = datetime.fromisoformat(value)
     if t.tzinfo is None:
         t = t.replace(tzinfo=UTC)
