@@ -4,9 +4,11 @@
     .venv/bin/python bench/daemon_bench.py --cameras 1 2 4 8 --seconds 60 --sample-fps 5
     .venv/bin/python bench/daemon_bench.py --detector fake      # the pipeline without the network
     .venv/bin/python bench/daemon_bench.py --cameras 1 --gate --cores 1   # a gate camera, 1 core
+    .venv/bin/python bench/daemon_bench.py --cameras 2 --browsers 5  # 5 live pages open
 
-Runs the real daemon in this process (readers, detector loop, trackers, event sink; no
-HTTP) for each camera count, and prints per run: frames sampled per second (all cameras),
+Runs the real daemon in this process (readers, detector loop, trackers, event sink; HTTP
+only with --browsers, which opens that many headless Chromiums on the live page for the
+whole run) for each camera count, and prints per run: frames sampled per second (all cameras),
 frames the detector processed per second, the drop rate (sampled frames replaced before
 the detector took them), the detector's batch latency, event latency (from the frame
 that made an event due to its line being on disk: median and 95th percentile), events,
@@ -70,8 +72,9 @@ def make_config(tmp: Path, video: Path, n: int, args: argparse.Namespace):
         f"    realtime: true\n" + (GATE if args.gate else "")
         for i in range(n)
     )
+    http = f"http:\n  listen: 127.0.0.1:{args.port}\n" if args.browsers else ""
     text = (
-        f"model:\n  weights: {args.weights}\n  device: {args.device}\n"
+        f"model:\n  weights: {args.weights}\n  device: {args.device}\n{http}"
         f"events:\n  path: {tmp / f'events-{n}.jsonl'}\n"
         f"cameras:\n{cams}"
     )
@@ -82,7 +85,9 @@ def make_config(tmp: Path, video: Path, n: int, args: argparse.Namespace):
 
 def run_once(n: int, video: Path, detector, args: argparse.Namespace, tmp: Path) -> dict:
     path, config = make_config(tmp, video, n, args)
-    daemon = Daemon(path, config, lambda _m: detector, http=False, decode=args.decode)
+    daemon = Daemon(path, config, lambda _m: detector, http=bool(args.browsers),
+                    decode=args.decode)
+    browsers = Browsers(args.browsers, f"http://127.0.0.1:{args.port}/")
     stopper = threading.Timer(args.warmup + args.seconds, daemon.request_stop)
     marks: dict[str, float] = {}
 
@@ -94,8 +99,10 @@ def run_once(n: int, video: Path, detector, args: argparse.Namespace, tmp: Path)
     warm = threading.Timer(args.warmup, mark)
     stopper.start()
     warm.start()
+    browsers.start()
     daemon.run(install_signals=False)
     end = snapshot(daemon, n)
+    browsers.close()
     cpu, wall = time.process_time() - marks["cpu"], time.monotonic() - marks["wall"]
     sampled = end["sampled"] - marks["sampled"]
     dropped = end["dropped"] - marks["dropped"]
@@ -114,6 +121,41 @@ def run_once(n: int, video: Path, detector, args: argparse.Namespace, tmp: Path)
         "cpu_cores": cpu / wall,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+class Browsers:
+    """`n` headless Chromiums showing the live page, opened once the daemon answers."""
+
+    def __init__(self, n: int, url: str) -> None:
+        self.n, self.url = n, url
+        self.drivers: list = []
+        self._thread = threading.Thread(target=self._open, daemon=True)
+
+    def start(self) -> None:
+        if self.n:
+            self._thread.start()
+
+    def _open(self) -> None:
+        import urllib.request
+
+        from tests.browser import chrome
+
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(self.url + "healthz", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        for _ in range(self.n):
+            driver = chrome()
+            driver.get(self.url)
+            self.drivers.append(driver)
+
+    def close(self) -> None:
+        if self.n:
+            self._thread.join(30)
+        for d in self.drivers:
+            d.quit()
 
 
 def secs(v: float) -> str:
@@ -158,7 +200,14 @@ def main() -> int:
                     help="run on this many CPU cores only (the process's affinity)")
     ap.add_argument("--gate", action="store_true",
                     help="each camera a gate camera: the lane's ROI and plates 120-320 px")
+    ap.add_argument("--browsers", type=int, default=0,
+                    help="this many headless Chromiums on the live page during each run")
     args = ap.parse_args()
+    args.port = 0
+    if args.browsers:
+        from tests.daemon_helpers import free_port
+
+        args.port = free_port()
     if args.cores:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
     setup_logging("WARNING")

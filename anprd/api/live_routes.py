@@ -57,8 +57,7 @@ def live_routes(ctx: AppContext) -> list[Route | Mount]:
         if ctx.live is None or ctx.live.events_path is None:
             raise ApiError(404, "this server keeps no events log")
         found = await run_in_threadpool(search_events, ctx.live.events_path, query)
-        for e in found["events"]:
-            e["snapshot_url"] = ctx.live.snapshot_url(e.get("snapshot"))
+        found["events"] = [ctx.live.with_urls(e) for e in found["events"]]
         return json_response(200, found)
 
     async def stream(_request: Request) -> Response:

@@ -121,6 +121,7 @@ class Event(BaseModel):
     box: list[int] = Field(min_length=4, max_length=4)
     snapshot: str | None
     snapshot_url: str | None = Field(None, description="the snapshot on this server")
+    snapshot_crop_url: str | None = Field(None, description="its plate crop on this server")
     list_: str | None = Field(alias="list", description="the known-plates list it matched")
     label: str | None
 

@@ -30,6 +30,7 @@ from anprd.api.protocol import ConnectionRules, protocol_for
 from anprd.api.recognize import RecognizeService
 
 log = logging.getLogger("anprd.http")
+logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # its start and stop notes
 
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_GRACE_S = 2.0  # for answers under way; the event streams end at once

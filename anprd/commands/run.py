@@ -17,18 +17,21 @@ from anprd.service.settings import DetectorLoader, detector_for
 SAMPLE_FOLDER = "anprd-sample"
 
 
-def write_sample_config(folder: Path) -> Path:
-    """The sample's config, written into `folder` (events go there too)."""
+def write_sample_config(folder: Path, live: bool = False) -> Path:
+    """The sample's config, written into `folder` (events go there too); `live` plays it
+    as a camera would, in real time and looped, with snapshots for the live page."""
     from anprd.output.folders import make_folder
 
     make_folder(folder)
     path = folder / "sample.yaml"
     path.write_text("# Written by `anprd run --sample`.\n"
                     "http: {listen: 127.0.0.1:9108}\n"
-                    "events: {path: events.jsonl, snapshots: null}\n"
+                    "events: {path: events.jsonl, "
+                    f"snapshots: {'snapshots' if live else 'null'}}}\n"
                     "cameras:\n"
                     f"  - {{name: gate, url: {json.dumps(str(SAMPLE_VIDEO))}, sample_fps: 5, "
-                    "loop: false, realtime: false}\n", encoding="utf-8")
+                    f"loop: {str(live).lower()}, realtime: {str(live).lower()}}}\n",
+                    encoding="utf-8")
     return path
 
 
@@ -47,6 +50,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                        help="the shipped sample video as the one camera, the shipped weights, "
                        f"events in ./{SAMPLE_FOLDER}/ (the config written there too)")
     p.add_argument(
+        "--live", action="store_true",
+        help="with --sample: play it in real time, looped, until stopped, to watch it on "
+             "the live page (http://127.0.0.1:9108/)",
+    )
+    p.add_argument(
         "--once", action="store_true",
         help="play video files once (ignore their 'loop') and exit when all have ended",
     )
@@ -60,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace, detector_loader: DetectorLoader = detector_for) -> int:
     setup_logging(args.log_level)
     if args.sample:
-        args.config = write_sample_config(Path(SAMPLE_FOLDER))
+        args.config = write_sample_config(Path(SAMPLE_FOLDER), live=args.live)
     config = load_config(args.config)  # ConfigError: the CLI prints every problem, exit 2
     daemon = Daemon(args.config, config, detector_loader, once=args.once)
     return daemon.run()

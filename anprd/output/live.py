@@ -69,7 +69,7 @@ class LiveView:
             f.at = time.time()
 
     def event(self, record: dict[str, Any]) -> None:
-        record = {**record, "snapshot_url": self.snapshot_url(record.get("snapshot"))}
+        record = self.with_urls(record)
         with self._lock:
             self._recent.append(record)
             streams = list(self._streams)
@@ -130,6 +130,11 @@ class LiveView:
             if f.seq == seq:
                 f.jpeg, f.jpeg_seq = jpeg, seq
         return jpeg
+
+    def with_urls(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The event with the addresses of its snapshot and plate crop on this server."""
+        return {**record, "snapshot_url": self.snapshot_url(record.get("snapshot")),
+                "snapshot_crop_url": self.snapshot_url(record.get("snapshot_crop"))}
 
     def snapshot_url(self, path: str | None) -> str | None:
         if not path or self.snapshots is None:

@@ -52,7 +52,7 @@ function eventRow(e) {
     a.href = withToken(e.snapshot_url);
     a.target = "_blank";
     const img = document.createElement("img");
-    img.src = withToken(e.snapshot_url);
+    img.src = withToken(e.snapshot_crop_url || e.snapshot_url);
     img.alt = "snapshot of " + e.plate;
     img.loading = "lazy";
     a.appendChild(img);
