@@ -173,3 +173,14 @@ def test_a_bad_token_file_stops_the_daemon_with_its_name(tmp_path, processes):
     processes.append(d)
     assert d.wait(30) != 0
     assert "token_file" in d.log and "no such file" in d.log and "Traceback" not in d.log
+
+
+def test_the_live_sample_plays_as_a_camera(tmp_path):
+    from anprd.commands.run import write_sample_config
+    from anprd.config.load import load_config
+
+    config = load_config(write_sample_config(tmp_path, live=True))
+    cam = config.cameras[0]
+    assert cam.loop and cam.realtime and config.events.snapshots == tmp_path / "snapshots"
+    once = load_config(write_sample_config(tmp_path / "once"))
+    assert not once.cameras[0].loop and once.events.snapshots is None

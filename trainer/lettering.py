@@ -1,8 +1,9 @@
 """Plate lettering drawn from stroke skeletons, as plate makers emboss it.
 
 Argentine legacy plates (1995-2016) carry tall, condensed characters of one stroke
-width, with straight sides and rounded corners: an O is a stadium, close to a D; an M's
-middle strokes meet low down. None of the installed fonts draws them so, and the
+width, with straight sides and rounded corners: an O is a narrow rounded rectangle,
+close to a D; an M's middle strokes meet low down; a 4's crossbar sits low under a tall,
+narrow triangle; an I has serifs. None of the installed fonts draws them so, and the
 reader confused exactly those letters on real plates (O as D, M as H or W). Here each
 character is a few strokes (polylines, arcs as short segments) in a box one unit tall,
 drawn with a round pen; a `Lettering` sets the box's width, the pen's width and how
@@ -29,6 +30,8 @@ class Lettering:
     pen: float  # the stroke's width, as a share of the height
     round: float  # corner radius, as a share of half the width (1: semicircles)
     depth: float  # how far down an M's middle strokes meet (W's up), 0.5 to 0.8
+    o_round: float = 0.6  # the O's and 0's corner radius, as `round`: rounded rectangles
+    bar: float = 0.76  # how far down the 4's crossbar is: its triangle is tall and narrow
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Box:
     rad: float  # corner radius
     half: float  # radius of the half-height bowls (B, P, R, S, 3, 5, 6, 8, 9)
     depth: float
+    o_rad: float = 0.0  # the O's and 0's corner radius
+    bar: float = 0.76
 
     @property
     def bow(self) -> float:
@@ -122,10 +127,10 @@ def _five(k: Box) -> list[Path]:
 def _glyphs(k: Box) -> dict[str, Callable[[], list[Path]]]:
     l, t, r, b, m, cx, rad = k.l, k.t, k.r, k.b, k.m, k.cx, k.rad  # noqa: E741
     w = r - l
-    bar = t + 0.62 * (b - t)
+    a_bar = t + 0.62 * (b - t)
     return {
         "A": lambda: [[(l, b), (cx - 0.12 * w, t), (cx + 0.12 * w, t), (r, b)],
-                      [(l + 0.16 * w, bar), (r - 0.16 * w, bar)]],
+                      [(l + 0.16 * w, a_bar), (r - 0.16 * w, a_bar)]],
         "B": lambda: [[(l, t), (l, b)], _bowl_right(k, t, m), _bowl_right(k, m, b)],
         "C": lambda: [_c_shape(k, t, b, rad)],
         "D": lambda: [[(l, t)] + _arc(r - k.bow, t + k.bow, k.bow, -90, 0)
@@ -134,14 +139,15 @@ def _glyphs(k: Box) -> dict[str, Callable[[], list[Path]]]:
         "F": lambda: [[(r, t), (l, t), (l, b)], [(l, m), (r - 0.12 * w, m)]],
         "G": lambda: [_c_shape(k, t, b, rad) + [(r, m), (cx + 0.05, m)]],
         "H": lambda: [[(l, t), (l, b)], [(r, t), (r, b)], [(l, m), (r, m)]],
-        "I": lambda: [[(cx, t), (cx, b)]],
+        "I": lambda: [[(cx, t), (cx, b)], [(cx - 0.3 * w, t), (cx + 0.3 * w, t)],
+                      [(cx - 0.3 * w, b), (cx + 0.3 * w, b)]],
         "J": lambda: [[(r, t)] + _arc(r - rad, b - rad, rad, 0, 90)
                       + _arc(l + rad, b - rad, rad, 90, 180) + [(l, b - 0.3)]],
         "K": lambda: [[(l, t), (l, b)], [(r, t), (l, m + 0.08)], [(l + 0.3 * w, m - 0.04), (r, b)]],
         "L": lambda: [[(l, t), (l, b), (r, b)]],
         "M": lambda: [[(l, b), (l, t), (cx, t + k.depth * (b - t)), (r, t), (r, b)]],
         "N": lambda: [[(l, b), (l, t), (r, b), (r, t)]],
-        "O": lambda: [_rounded(l, t, r, b, rad)],
+        "O": lambda: [_rounded(l, t, r, b, k.o_rad)],
         "P": lambda: [[(l, b), (l, t)], _bowl_right(k, t, m + 0.03)],
         "Q": lambda: [_rounded(l, t, r, b, rad), [(cx + 0.1 * w, b - 0.2), (r + 0.05, b + 0.06)]],
         "R": lambda: [[(l, b), (l, t)], _bowl_right(k, t, m), [(cx, m), (r, b)]],
@@ -154,13 +160,13 @@ def _glyphs(k: Box) -> dict[str, Callable[[], list[Path]]]:
         "X": lambda: [[(l, t), (r, b)], [(r, t), (l, b)]],
         "Y": lambda: [[(l, t), (cx, m)], [(r, t), (cx, m)], [(cx, m), (cx, b)]],
         "Z": lambda: [[(l, t), (r, t), (l, b), (r, b)]],
-        "0": lambda: [_rounded(l, t, r, b, rad)],
+        "0": lambda: [_rounded(l, t, r, b, k.o_rad)],
         "1": lambda: [[(l + 0.1 * w, t + 0.18), (cx + 0.12 * w, t), (cx + 0.12 * w, b)]],
         "2": lambda: [_arc(l + rad, t + rad, rad, 180, 270) + _arc(r - rad, t + rad, rad, -90, 0)
                       + [(r, m - 0.1), (l, b), (r, b)]],
         "3": lambda: _three(k),
-        "4": lambda: [[(r - 0.2 * w, b), (r - 0.2 * w, t), (l, t + 0.66 * (b - t)),
-                       (r, t + 0.66 * (b - t))]],
+        "4": lambda: [[(r - 0.22 * w, b), (r - 0.22 * w, t), (l, t + k.bar * (b - t)),
+                       (r, t + k.bar * (b - t))]],
         "5": lambda: _five(k),
         "6": lambda: _six(k),
         "7": lambda: [[(l, t), (r, t), (cx - 0.1 * w, b)]],
@@ -176,7 +182,8 @@ def draw_glyph(ch: str, style: Lettering, height: int = GLYPH_SIZE) -> np.ndarra
     w = style.width
     rad = style.round * (w - pen) / 2
     k = Box(l=pen / 2, t=pen / 2, r=w - pen / 2, b=1 - pen / 2, m=0.5, rad=rad,
-            half=min(rad, (0.5 - pen / 2) / 2) if rad > 0 else 0.0, depth=style.depth)
+            half=min(rad, (0.5 - pen / 2) / 2) if rad > 0 else 0.0, depth=style.depth,
+            o_rad=style.o_round * (w - pen) / 2, bar=style.bar)
     pad = height
     canvas = np.zeros((height + 2 * pad, round(w * height) + 2 * pad), np.uint8)
     thick = max(1, round(pen * height))
@@ -189,10 +196,10 @@ def draw_glyph(ch: str, style: Lettering, height: int = GLYPH_SIZE) -> np.ndarra
 
 # Widths, pens and roundness around the real legacy lettering, with room either side.
 STYLES = (
-    Lettering(width=0.44, pen=0.13, round=0.9, depth=0.6),
-    Lettering(width=0.50, pen=0.15, round=0.7, depth=0.7),
-    Lettering(width=0.46, pen=0.11, round=0.5, depth=0.55),
-    Lettering(width=0.55, pen=0.17, round=1.0, depth=0.65),
+    Lettering(width=0.44, pen=0.13, round=0.9, depth=0.6, o_round=0.6, bar=0.76),
+    Lettering(width=0.50, pen=0.15, round=0.7, depth=0.7, o_round=0.45, bar=0.8),
+    Lettering(width=0.46, pen=0.11, round=0.5, depth=0.55, o_round=0.5, bar=0.72),
+    Lettering(width=0.55, pen=0.17, round=1.0, depth=0.65, o_round=0.7, bar=0.78),
 )
 
 
