@@ -4,7 +4,7 @@
     .venv/bin/python bench/daemon_bench.py --cameras 1 2 4 8 --seconds 60 --sample-fps 5
     .venv/bin/python bench/daemon_bench.py --detector fake      # the pipeline without the network
     .venv/bin/python bench/daemon_bench.py --cameras 1 --gate --cores 1   # a gate camera, 1 core
-    .venv/bin/python bench/daemon_bench.py --cameras 2 --browsers 5  # 5 live pages open
+    .venv/bin/python bench/daemon_bench.py --cameras 1 --cores 1 --browsers 5  # 5 live pages
 
 Runs the real daemon in this process (readers, detector loop, trackers, event sink; HTTP
 only with --browsers, which opens that many headless Chromiums on the live page for the
@@ -140,6 +140,10 @@ class Browsers:
 
         from tests.browser import chrome
 
+        spare = set(range(os.cpu_count() or 1)) - os.sched_getaffinity(0)
+        if spare:  # with --cores: the browsers (this thread's children) on the other cores
+            os.sched_setaffinity(0, spare)
+
         for _ in range(200):
             try:
                 urllib.request.urlopen(self.url + "healthz", timeout=1).close()
@@ -201,7 +205,8 @@ def main() -> int:
     ap.add_argument("--gate", action="store_true",
                     help="each camera a gate camera: the lane's ROI and plates 120-320 px")
     ap.add_argument("--browsers", type=int, default=0,
-                    help="this many headless Chromiums on the live page during each run")
+                    help="this many headless Chromiums on the live page during each run "
+                         "(on the cores --cores leaves free, if any)")
     args = ap.parse_args()
     args.port = 0
     if args.browsers:
