@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -33,12 +32,9 @@ def crops_folder(folder: Path, plates: list[str]) -> Path:
 @pytest.fixture
 def page(tmp_path):
     folder = crops_folder(tmp_path / "crops", ["AB123CD", "ABC123", "AB123CX"])
-    server = LabelServer(("127.0.0.1", 0), LabelStore(folder))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = LabelServer("127.0.0.1:0", LabelStore(folder)).start()
     yield folder, server.url
     server.shutdown()
-    server.server_close()
 
 
 def call(url: str, body: dict | bytes | None = None) -> tuple[int, bytes]:

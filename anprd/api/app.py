@@ -154,8 +154,9 @@ class Gate:
             return
         try:
             await self.app(scope, receive, answer)
-        except Exception:  # noqa: BLE001 - answered and logged by _internal_error
-            pass
+        except Exception:  # noqa: BLE001 - _internal_error has answered and logged it,
+            # unless a streamed answer had begun: then only this says so
+            log.debug("error answering %s", path[:200], exc_info=True)
 
 
 async def _api_error(_request: Request, exc: Exception) -> Response:

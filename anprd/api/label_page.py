@@ -16,20 +16,24 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
-import re
-import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from anprd.api.server import UvicornThread, bind
 from anprd.detect.formats import FORMATS, format_of
 from anprd.labels import Row, read_rows, write_rows
 
 log = logging.getLogger("anprd.label")
 
 MAX_BODY = 4096
-_ROW = re.compile(r"^/(rows|crop)/(\d+)$")
 
 
 class LabelStore:
@@ -67,71 +71,71 @@ class LabelStore:
         return row
 
 
-class LabelHandler(BaseHTTPRequestHandler):
-    server: LabelServer
-    protocol_version = "HTTP/1.1"
+def label_app(store: LabelStore) -> Starlette:
+    page = resources.files("anprd.api").joinpath("label.html").read_bytes()
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base's name)
-        log.debug("%s " + format, self.address_string(), *args)
+    async def index(_request: Request) -> Response:
+        return Response(page, media_type="text/html; charset=utf-8")
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
+    async def rows(_request: Request) -> Response:
+        return _json(200, store.as_json())
 
-    def _json(self, status: int, doc) -> None:
-        self._send(status, json.dumps(doc).encode(), "application/json")
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        store = self.server.store
-        if self.path == "/":
-            page = resources.files("anprd.api").joinpath("label.html").read_bytes()
-            return self._send(200, page, "text/html; charset=utf-8")
-        if self.path == "/rows":
-            return self._json(200, store.as_json())
-        m = _ROW.match(self.path)
-        found = store.picture(int(m[2])) if m and m[1] == "crop" else None
+    async def crop(request: Request) -> Response:
+        found = store.picture(request.path_params["index"])
         if found is None:
-            return self._json(404, {"error": f"no such page or crop: {self.path}"})
-        self._send(200, *found)
+            return _json(404, {"error": f"no such crop: {request.url.path}"})
+        data, media = found
+        return Response(data, media_type=media)
 
-    def do_POST(self) -> None:  # noqa: N802
-        store = self.server.store
-        m = _ROW.match(self.path)
-        if not m or m[1] != "rows" or int(m[2]) >= len(store.rows):
-            return self._json(404, {"error": f"no such row: {self.path}"})
-        length = int(self.headers.get("Content-Length") or 0)
-        if not 0 < length <= MAX_BODY:
-            return self._json(400, {"error": f"send a JSON body of at most {MAX_BODY} bytes"})
+    async def correct(request: Request) -> Response:
+        index = request.path_params["index"]
+        if index >= len(store.rows):
+            return _json(404, {"error": f"no such row: {request.url.path}"})
+        body = await request.body()
+        if not 0 < len(body) <= MAX_BODY:
+            return _json(400, {"error": f"send a JSON body of at most {MAX_BODY} bytes"})
         try:
-            plate = json.loads(self.rfile.read(length))["plate"]
+            plate = json.loads(body)["plate"]
             if not isinstance(plate, str):
                 raise TypeError
         except (ValueError, KeyError, TypeError):
-            return self._json(400, {"error": 'the body is {"plate": "AB123CD"}'})
+            return _json(400, {"error": 'the body is {"plate": "AB123CD"}'})
         try:
-            row = store.correct(int(m[2]), plate)
+            row = await run_in_threadpool(store.correct, index, plate)
         except ValueError as e:
-            return self._json(422, {"error": str(e)})
+            return _json(422, {"error": str(e)})
         except OSError as e:
-            return self._json(500, {"error": f"cannot write labels.csv: {e.strerror or e}"})
-        self._json(200, {"index": int(m[2]), "file": row.file, "plate": row.plate,
-                         "checked": row.checked})
+            return _json(500, {"error": f"cannot write labels.csv: {e.strerror or e}"})
+        return _json(200, {"index": index, "file": row.file, "plate": row.plate,
+                           "checked": row.checked})
+
+    async def not_found(request: Request, _exc: Exception) -> Response:
+        return _json(404, {"error": f"no such page: {request.url.path[:200]}"})
+
+    return Starlette(routes=[
+        Route("/", index, methods=["GET"]),
+        Route("/rows", rows, methods=["GET"]),
+        Route("/crop/{index:int}", crop, methods=["GET"]),
+        Route("/rows/{index:int}", correct, methods=["POST"]),
+    ], exception_handlers={404: not_found})
 
 
-class LabelServer(ThreadingHTTPServer):
-    daemon_threads = True
+def _json(status: int, doc) -> Response:
+    return Response(json.dumps(doc), status, media_type="application/json",
+                    headers={"Cache-Control": "no-store"})
 
-    def __init__(self, address: tuple[str, int], store: LabelStore,
-                 family: socket.AddressFamily = socket.AF_INET) -> None:
+
+class LabelServer(UvicornThread):
+    """The page on `listen` (host:port): `serve_forever()`, or `start()` and `shutdown()`."""
+
+    name = "anprd-label"
+
+    def __init__(self, listen: str, store: LabelStore) -> None:
         self.store = store
-        self.address_family = family
-        super().__init__(address, LabelHandler)
+        super().__init__(bind(listen), uvicorn.Config(
+            label_app(store), ws="none", lifespan="off", log_config=None, access_log=False,
+            server_header=False))
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+        return super().url + "/"

@@ -36,20 +36,16 @@ STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_GRACE_S = 2.0  # for answers under way; the event streams end at once
 
 
-class HttpServer:
-    def __init__(self, sock: socket.socket, ctx: AppContext) -> None:
+class UvicornThread:
+    """uvicorn serving `config`'s app on an already bound socket, in a thread of its own
+    (`start`, `shutdown`) or in the calling one (`serve_forever`, which stops on Ctrl-C)."""
+
+    name = "anprd-http"
+
+    def __init__(self, sock: socket.socket, config: uvicorn.Config) -> None:
         self.sock = sock
-        self.ctx = ctx
-        rules = ConnectionRules(ctx.guard, ctx.service, ctx.metrics)
-        config = uvicorn.Config(
-            build_app(ctx), http=protocol_for(rules), ws="none", lifespan="off",
-            log_config=None, access_log=False, server_header=False, date_header=True,
-            timeout_keep_alive=max(1, int(ctx.service.settings.request_timeout_s)),
-            timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S), backlog=128,
-        )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = False
         self.port = int(sock.getsockname()[1])
         self.host = str(sock.getsockname()[0])
@@ -63,17 +59,11 @@ class HttpServer:
             host = "::1"
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
-    @property
-    def service(self) -> RecognizeService:
-        return self.ctx.service
+    def serve_forever(self) -> None:
+        self._server.run(sockets=[self.sock])
 
-    def configure(self, api_config: Any) -> None:
-        """Apply a reloaded `api:` config section (limits, token, fetch hosts)."""
-        self.ctx.service.configure(api_config)
-
-    def start(self) -> HttpServer:
-        self.ctx.guard.start()
-        self._thread = threading.Thread(target=self._serve, name="anprd-http", daemon=True)
+    def start(self) -> UvicornThread:
+        self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while (not self._server.started and self._thread.is_alive()
@@ -85,7 +75,6 @@ class HttpServer:
 
     def _serve(self) -> None:
         loop = asyncio.new_event_loop()
-        self._loop = loop
         try:
             loop.run_until_complete(self._server.serve(sockets=[self.sock]))
         except Exception:  # noqa: BLE001 - logged; the daemon goes on without HTTP
@@ -98,17 +87,46 @@ class HttpServer:
         if self._stopped:
             return
         self._stopped = True
-        live = self.ctx.live
-        if live is not None:
-            live.close_streams()
         self._server.should_exit = True
         if self._thread is not None and self._thread.is_alive():
             self._thread.join(SHUTDOWN_GRACE_S + 3)
             if self._thread.is_alive():
                 self._server.force_exit = True
                 self._thread.join(2)
-        self.ctx.guard.stop()
         self.sock.close()
+
+
+class HttpServer(UvicornThread):
+    """The daemon's server: the app of `ctx`, its connections under the guard's rules."""
+
+    def __init__(self, sock: socket.socket, ctx: AppContext) -> None:
+        self.ctx = ctx
+        rules = ConnectionRules(ctx.guard, ctx.service, ctx.metrics)
+        super().__init__(sock, uvicorn.Config(
+            build_app(ctx), http=protocol_for(rules), ws="none", lifespan="off",
+            log_config=None, access_log=False, server_header=False, date_header=True,
+            timeout_keep_alive=max(1, int(ctx.service.settings.request_timeout_s)),
+            timeout_graceful_shutdown=int(SHUTDOWN_GRACE_S), backlog=128,
+        ))
+
+    @property
+    def service(self) -> RecognizeService:
+        return self.ctx.service
+
+    def configure(self, api_config: Any) -> None:
+        """Apply a reloaded `api:` config section (limits, token, fetch hosts)."""
+        self.ctx.service.configure(api_config)
+
+    def start(self) -> HttpServer:
+        self.ctx.guard.start()
+        super().start()
+        return self
+
+    def shutdown(self) -> None:
+        if self.ctx.live is not None:
+            self.ctx.live.close_streams()
+        super().shutdown()
+        self.ctx.guard.stop()
 
 
 def bind(listen: str) -> socket.socket:

@@ -19,7 +19,6 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from anprd.api.label_page import LabelServer, LabelStore
-    from anprd.api.listen import parse_listen
 
     try:
         store = LabelStore(args.folder)
@@ -27,18 +26,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"anprd label: {e}", file=sys.stderr)
         return 2
     try:
-        host, port, family = parse_listen(args.listen)
-        server = LabelServer((host, port), store, family)
+        server = LabelServer(args.listen, store)
     except (OSError, ValueError) as e:
         print(f"anprd label: cannot listen on {args.listen}: {e}", file=sys.stderr)
         return 2
     checked = sum(r.checked for r in store.rows)
     print(f"{len(store.rows)} crops in {args.folder}, {checked} checked: open {server.url} "
           "(Ctrl-C to stop)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    server.serve_forever()  # until Ctrl-C or SIGTERM
     return 0
