@@ -184,3 +184,36 @@ def test_the_live_sample_plays_as_a_camera(tmp_path):
     assert cam.loop and cam.realtime and config.events.snapshots == tmp_path / "snapshots"
     once = load_config(write_sample_config(tmp_path / "once"))
     assert not once.cameras[0].loop and once.events.snapshots is None
+
+
+def test_sighup_reads_a_rotated_token(tmp_path, processes):
+    import signal
+
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    port = free_port()
+    cfg = write_config(tmp_path / "anprd.yaml", [camera("a", "rtsp://127.0.0.1:1/x")],
+                       port=port)
+    cfg.write_text(cfg.read_text().replace("http:\n", f"http:\n  token_file: {token_file}\n"))
+    d = DaemonProcess(cfg)
+    processes.append(d)
+    assert wait_until(lambda: "HTTP listening" in d.log, 20), d.log
+
+    def status(token: str) -> int:
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/cameras",
+                                     headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    assert status(TOKEN) == 200
+    token_file.write_text("a-rotated-token-of-enough-length\n")
+    d.signal(signal.SIGHUP)
+    assert wait_until(lambda: status("a-rotated-token-of-enough-length") == 200, 10), d.log
+    assert status(TOKEN) == 401
+    token_file.write_text("short\n")  # a broken file: the token in use stays
+    d.signal(signal.SIGHUP)
+    assert wait_until(lambda: "at least 16" in d.log, 10), d.log
+    assert status("a-rotated-token-of-enough-length") == 200
