@@ -214,8 +214,16 @@ class OnnxNet:
 
     def __call__(self, batch: np.ndarray):
         x = batch.astype(np.float32) if self._float else batch
-        outs = self._session.run(None, {self._input: x})
+        outs = [_batch_first(o, len(batch)) for o in self._session.run(None, {self._input: x})]
         return dict(zip(self._names, outs, strict=True)) if len(outs) > 1 else outs[0]
+
+
+def _batch_first(out: np.ndarray, n: int) -> np.ndarray:
+    """`out` with the batch as its first axis. A tf2onnx conversion once (in one CI run
+    of several, not reproduced) gave the presence network an extra leading axis of 1."""
+    if out.ndim >= 2 and out.shape[0] == 1 and out.shape[1] == n and n != 1:
+        return out[0]
+    return out
 
 
 def nets(export: Export, threads: int) -> tuple[Callable, list[Callable]]:
