@@ -218,8 +218,9 @@ def test_a_crop_is_read_on_a_flat_field_of_its_edge_grey_not_its_edge_smeared():
     (90, 700, 0.7), (640, 360, 1.6),
 ])
 def test_reading_views_sample_the_picture_smoothed_as_a_whole(cx, cy, scale):
-    """Each view smooths only the part of the picture it samples: the windows must be
-    those of the whole picture smoothed for the view's scale, at the edges too."""
+    """The views smooth only the part of the picture they sample: the windows must be
+    those of the whole picture smoothed for the candidate's scale (the views' scales are
+    within 6% of it), at the edges too."""
     import cv2
 
     from anprd.detect.reader import READ_VIEWS, views
@@ -227,7 +228,7 @@ def test_reading_views_sample_the_picture_smoothed_as_a_whole(cx, cy, scale):
     gray = (np.random.default_rng(1).random((720, 1280)) * 255).astype(np.float32)
     for (dx, f), win in zip(READ_VIEWS, views(gray, cx, cy, scale), strict=True):
         s = scale * f
-        whole = cv2.GaussianBlur(gray, (0, 0), 0.5 / s) if s < 1 else gray
+        whole = cv2.GaussianBlur(gray, (0, 0), 0.5 / scale) if scale < 1 else gray
         x = cx + dx / scale
         m = np.float32([[s, 0, 64 - s * x], [0, s, 32 - s * cy]])
         want = cv2.warpAffine(whole, m, (128, 64), flags=cv2.INTER_LINEAR,

@@ -80,17 +80,19 @@ def edge_grey(gray: np.ndarray) -> float:
 
 
 def _smoothed(gray: np.ndarray, cx: float, cy: float, scale: float,
-              shift: float) -> tuple[np.ndarray, float, float]:
-    """The part of the picture that windows at `scale` centred within `shift` pixels
-    (sideways) of (cx, cy) sample, smoothed before sampling down as the pyramid's
-    INTER_AREA does, and (cx, cy) in its coordinates. Cut with room for the kernel, so
-    that it is the same as smoothing the whole picture, for a fraction of the cost."""
+              shift: float, reach: float | None = None) -> tuple[np.ndarray, float, float]:
+    """The part of the picture that windows at `reach` (default: `scale`) centred within
+    `shift` pixels (sideways) of (cx, cy) sample, smoothed for sampling down by `scale`
+    as the pyramid's INTER_AREA does, and (cx, cy) in its coordinates. Cut with room for
+    the kernel, so that it is the same as smoothing the whole picture, for a fraction of
+    the cost."""
     if scale >= 1:
         return gray, cx, cy
+    reach = min(scale, reach or scale)
     sigma = 0.5 / scale
     r = int(4 * sigma) + 2  # OpenCV's kernel for a float picture reaches 4 sigma
-    hx = (WINDOW_W / 2 + 1) / scale + shift + r
-    hy = (WINDOW_H / 2 + 1) / scale + r
+    hx = (WINDOW_W / 2 + 1) / reach + shift + r
+    hy = (WINDOW_H / 2 + 1) / reach + r
     x0, y0 = max(0, int(cx - hx)), max(0, int(cy - hy))
     patch = gray[y0 : int(cy + hy) + 1, x0 : int(cx + hx) + 1]
     if not patch.size:
@@ -113,16 +115,12 @@ def views(gray: np.ndarray, cx: float, cy: float, scale: float,
            fill: float | None = None) -> list[np.ndarray]:
     """Windows to read a plate centred at (cx, cy) from: at the scale where it fills the
     window as the reader was trained on most, shifted a little and scaled a little; the
-    reads of all of them are combined. The picture is smoothed once per view scale."""
+    reads of all of them are combined. The picture is smoothed once, for the middle
+    scale: the others are within 6% of it, and smoothing is most of a view's cost."""
     shift = max(abs(dx) for dx, _ in READ_VIEWS) / scale
-    smoothed: dict[float, tuple[np.ndarray, float, float]] = {}
-    out = []
-    for dx, f in READ_VIEWS:
-        if f not in smoothed:
-            smoothed[f] = _smoothed(gray, cx, cy, scale * f, shift)
-        g, x, y = smoothed[f]
-        out.append(_window_at(g, x + dx / scale, y, scale * f, fill))
-    return out
+    smallest = min(f for _, f in READ_VIEWS)
+    g, x, y = _smoothed(gray, cx, cy, scale, shift, reach=scale * smallest)
+    return [_window_at(g, x + dx / scale, y, scale * f, fill) for dx, f in READ_VIEWS]
 
 
 def crop_views(crop: np.ndarray) -> list[np.ndarray]:
