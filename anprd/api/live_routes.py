@@ -44,10 +44,10 @@ def live_routes(ctx: AppContext) -> list[Route | Mount]:
     async def frame(request: Request) -> Response:
         name = request.path_params["name"]
         live = ctx.live
-        if live is None or not live.has_camera(name):
-            raise ApiError(404, f"no camera named {name[:100]!r}")
-        jpeg = await run_in_threadpool(live.frame_jpeg, name)
-        if jpeg is None:
+        jpeg = await run_in_threadpool(live.frame_jpeg, name) if live else None
+        if jpeg is None:  # the cameras' states are asked for only then
+            if live is None or not live.has_camera(name):
+                raise ApiError(404, f"no camera named {name[:100]!r}")
             raise ApiError(503, f"camera {name[:100]!r} has no sampled frame yet",
                            {"Retry-After": "1"})
         return Response(jpeg, media_type="image/jpeg")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,10 +101,11 @@ OPERATIONS = (
 )
 
 
+@functools.lru_cache(maxsize=4)
 def openapi_document(server_url: str | None = None,
                      max_body_bytes: int | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 description of every route the server answers (bar the page),
-    with the server's body limit when given."""
+    with the server's body limit when given. Made once per limit: do not change it."""
     models: dict[str, type[BaseModel]] = {}
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:

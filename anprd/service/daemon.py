@@ -32,10 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from anprd import __version__
-from anprd.api.token_file import TokenFileError, read_token_file
 from anprd.config.sections import CameraConfig, Config, ModelConfig
 from anprd.output.crops import CropCollector
-from anprd.output.events import EventSink, appending_note, iso_utc
+from anprd.output.events import EventSink, appending_note
 from anprd.output.known_plates import KnownPlates
 from anprd.output.live import LiveView
 from anprd.output.metrics import Metrics
@@ -51,8 +50,9 @@ from anprd.service.settings import (
     source_spec,
     tracker_params,
 )
+from anprd.service.status import PageToken, camera_state, live_states, readiness
 from anprd.track import DecodeFn, Tracker
-from anprd.video.cameras import CameraSource, SourceState
+from anprd.video.cameras import CameraSource
 
 log = logging.getLogger("anprd.daemon")
 
@@ -96,7 +96,7 @@ class Daemon:
         self.pipeline = Pipeline(self._cameras, self._lock, self.sink, self.sinks, self.crops,
                                  KnownPlates(config.lists), self.metrics, self.stats,
                                  self._stop, self._frames_ready, self._wake, self.live)
-        self._page_token: str | None = None
+        self._page_token = PageToken(config.http.token_file)
         self._reload_requested = False
         self._model_loading: threading.Thread | None = None
         self._signals = 0
@@ -113,38 +113,17 @@ class Daemon:
         self._wake.set()
 
     def ready(self) -> tuple[bool, dict]:
-        """For /readyz: ready once the model is loaded and every camera has been tried."""
-        with self._lock:
-            cameras = {name: cam.source.info() for name, cam in self._cameras.items()}
-        for info in cameras.values():
-            info["since"] = iso_utc(info["since"])
-        model = {
-            "loaded": self.detector is not None,
-            "weights": str(self.config.model.weights),
-            "readers": [str(f) for f in self.config.model.readers],
-            "backend": getattr(self.detector, "backend", self.config.model.backend),
-            "device": getattr(self.detector, "device", self.config.model.device),
-            "runtime": getattr(self.detector, "runtime", self.config.model.runtime),
-        }
-        ok = (
-            self.detector is not None
-            and not self._stop.is_set()
-            and all(c["state"] != SourceState.STARTING.value for c in cameras.values())
-        )
-        return ok, {"model": model, "cameras": cameras, "sinks": self.sinks.status()}
-
-    def camera_states(self) -> list[dict]:
-        """For the live page: each camera's state, address (no password) and tallies."""
+        """For /readyz (`status.readiness`)."""
         with self._lock:
             cams = list(self._cameras.values())
-        out = []
-        for cam in cams:
-            info = cam.source.info()
-            out.append({"name": cam.name, "state": info["state"], "since": iso_utc(info["since"]),
-                        "url": info["url"], "last_error": info["last_error"],
-                        "sample_fps": cam.config.sample_fps, "sampled": cam.metrics.sampled,
-                        "dropped": cam.metrics.dropped})
-        return out
+        return readiness(cams, self.detector, self.config.model, self._stop.is_set(),
+                         self.sinks.status())
+
+    def camera_states(self) -> list[dict]:
+        """For the live page (`status.live_states`)."""
+        with self._lock:
+            cams = list(self._cameras.values())
+        return live_states(cams)
 
     # --------------------------------------------------------------------------- run
     def run(self, install_signals: bool = True) -> int:
@@ -221,9 +200,8 @@ class Daemon:
         with self._lock:
             cams = list(self._cameras.values())
         for cam in cams:
-            info = cam.source.info()
-            self.sinks.camera_state(cam.name, {"state": info["state"],
-                                               "since": iso_utc(info["since"])})
+            state = camera_state(cam)
+            self.sinks.camera_state(cam.name, {"state": state["state"], "since": state["since"]})
 
     def _all_ended(self) -> bool:
         with self._lock:
@@ -265,12 +243,12 @@ class Daemon:
             log.warning("HTTP server unavailable (%s): no metrics endpoint", e)
             return True
         listen = self.config.http.listen
-        if not self._read_page_token():
+        if not self._page_token.read():
             return False
         try:
             self.http_server = start_http_server(
                 listen, self.metrics.registry, self.ready, lambda: self.detector, self.config.api,
-                live=self.live, token=lambda: self._page_token,
+                live=self.live, token=self._page_token,
             )
         except (OSError, ValueError) as e:
             log.error("cannot serve HTTP on %s: %s", listen, e)
@@ -279,19 +257,6 @@ class Daemon:
         log.info("anprd %s: metrics at %s/metrics, readiness at %s/readyz, events to %s%s",
                  __version__, url, url, self.config.events.path,
                  appending_note(Path(self.config.events.path)))
-        return True
-
-    def _read_page_token(self) -> bool:
-        """Read `http.token_file` (at start and on SIGHUP); False, logged, if it cannot."""
-        path = self.config.http.token_file
-        if path is None:
-            self._page_token = None
-            return True
-        try:
-            self._page_token = read_token_file(path)
-        except TokenFileError as e:
-            log.error("%s", e)
-            return False
         return True
 
     # ----------------------------------------------------------------------- cameras
@@ -330,7 +295,7 @@ class Daemon:
             log.error("reload: cannot reopen the events file %s: %s", self.sink.path, e)
         old = self.config
         if self.http_server is not None and old.http.token_file is not None:
-            self._read_page_token()  # a rotated token; on failure the old one stays
+            self._page_token.read()  # a rotated token; on failure the old one stays
         if new.lists != old.lists:
             self.pipeline.known = KnownPlates(new.lists)
             log.info("reload: known plates: %d in %d lists", len(self.pipeline.known),
