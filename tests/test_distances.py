@@ -85,3 +85,13 @@ def test_plates_are_found_and_read_at_every_distance(detector, font, case):
     right = [text for text, got in reads.items() if got == [text]]
     # Three of the four at least, and never more than one reading of one plate.
     assert len(right) >= 3 and all(len(got) <= 1 for got in reads.values()), reads
+
+
+@needs_weights
+def test_a_tight_crop_is_read_at_every_width(detector, font):
+    # Crops of the sizes cameras and clients send: each falls on a pyramid level, or a
+    # half step, at a width the network was taught to call present.
+    widths = range(100, 260, 20)
+    right = {width: sum(read(detector, tight(plate(font, text, seed), width)) == [text]
+                        for text, seed in PLATES) for width in widths}
+    assert sum(right.values()) >= len(widths) * len(PLATES) - 1, right

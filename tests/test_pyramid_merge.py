@@ -6,12 +6,20 @@ import numpy as np
 import pytest
 
 from anprd.detect.merge import group_windows
-from anprd.detect.pyramid import MAX_PLATE, MIN_PLATE, MIN_PLATE_ASPECT, level_images, levels_for
+from anprd.detect.pyramid import (
+    HALF_STEP_W,
+    MAX_PLATE,
+    MIN_PLATE,
+    MIN_PLATE_ASPECT,
+    level_images,
+    levels_for,
+)
 
 
 def test_all_levels_without_a_range():
     levels = levels_for(640, 480)
-    assert [lv.index for lv in levels] == list(range(len(levels)))
+    whole = [lv.index for lv in levels if lv.shape[1] >= HALF_STEP_W * 2**0.25]
+    assert whole == list(range(len(whole)))
     assert levels[0].shape == (480, 640)
     # The last level still holds a plate as wide as the picture; one more would not.
     last = levels[-1]
@@ -53,6 +61,18 @@ def test_a_plate_filling_the_frame_is_found_on_a_padded_level():
     # Windows of a full-size level: 8 pixels apart, window-sized.
     full = levels_for(1280, 720)[0]
     assert full.windows(np.array([1]), np.array([2])).tolist() == [[16, 8, 16 + 128, 8 + 64]]
+
+
+@pytest.mark.parametrize("size", [(150, 45), (212, 64), (300, 90), (640, 480), (1280, 720)])
+def test_a_plate_filling_most_of_the_picture_is_present_on_some_level(size):
+    # Small levels come half a step apart, so the presence rule's gaps between levels
+    # (a ratio of 4/3 seen, under the sqrt(2) step) hold no plate wider than 40% of the
+    # picture: a tight crop or a close-up.
+    seen = [lv.plate_widths() for lv in levels_for(*size)]
+    for w in np.linspace(0.4, 1.0, 60) * size[0]:
+        assert any(lo <= w <= hi for lo, hi in seen), (size, w)
+    indices = [lv.index for lv in levels_for(*size)]
+    assert indices == sorted(set(indices))
 
 
 def test_small_plates_enlarge_the_picture():
@@ -295,3 +315,19 @@ def test_levels_shrunk_an_octave_at_a_time_match_levels_shrunk_from_the_picture(
         assert img.shape == direct.shape == lv.canvas
         diff = np.abs(img.astype(int) - direct.astype(int))
         assert diff.mean() < 1.0, (lv.index, diff.mean())
+
+
+def test_a_plate_read_at_several_scales_is_the_one_they_agree_on():
+    from anprd.detect.detector import _agreed
+    from anprd.detect.formats import Reading
+
+    def read(text, conf):
+        return Reading(text, "mercosur_ar", conf, (conf,) * 7)
+
+    # The news video's worn second A: read L at one scale with full confidence, A at two.
+    tries = [(0, read("AL176YX", 1.0), "p1"), (0, read("AA176YX", 0.999), "p2"),
+             (0, read("AA176YX", 0.46), "p3"), (0, None, None),
+             (1, read("AB123CD", 0.9), "q1")]
+    got = _agreed(tries)
+    assert got[0][0].plate == "AA176YX" and got[0][1] == "p2"  # its most confident scale
+    assert got[1][0].plate == "AB123CD"

@@ -10,7 +10,7 @@ Where a frame goes:
 4. the reader runs once, as one batch, on a few windows of every candidate (`reader`);
 5. `reader.reading` decodes each candidate under the camera's formats, if the reader
    found its characters left to right (a plate filling the frame is read at a few
-   scales, its most confident reading kept: `read_scales`);
+   scales, the plate they read with the most confidence in all kept: `read_scales`);
 6. readings inside a much larger plate's box are dropped (`drop_nested`), then those
    under the camera's `min_confidence`.
 """
@@ -51,8 +51,9 @@ NESTED_MIN_CONFIDENCE = 0.1
 # frame) has its reading scale from a handful of windows on levels a pyramid step apart,
 # so it can be off by half a step or more, and the reader misreads plates at the edges of
 # its trained sizes: such a plate is read at scales a quarter step apart, up to half a step
-# either way, and its most confident reading is kept. (Done for every plate, this adds
-# false readings: weights/MODEL_CARD.md, "Experiments".)
+# either way, and the plate they read with the most confidence summed is kept
+# (`_agreed`). (Done for every plate, this adds false readings: weights/MODEL_CARD.md,
+# "Experiments".)
 SCALE_SEARCH = tuple(2 ** (k / 8) for k in (-2, -1, 0, 1, 2))
 
 
@@ -160,11 +161,8 @@ class Detector:
         dists = read_plates(self._readers,
                             [views(frames[i].gray, *_centre(c), scale, frames[i].fill)
                              for _, i, c, scale in tries])
-        best: dict[int, tuple] = {}  # candidate -> its most confident reading, distribution
-        for (k, i, _, _), (p, cols) in zip(tries, dists, strict=True):
-            r = reading(p, cols, frames[i].params.formats)
-            if r is not None and (k not in best or r.confidence > best[k][0].confidence):
-                best[k] = (r, p)
+        best = _agreed([(k, reading(p, cols, frames[i].params.formats), p)
+                        for (k, i, _, _), (p, cols) in zip(tries, dists, strict=True)])
         out: list[list[PlateRead]] = [[] for _ in frames]
         for k, (r, p) in sorted(best.items()):
             i, c = owned[k]
@@ -192,6 +190,25 @@ class Detector:
             reads.append(None if r is None else PlateRead(
                 r.plate, r.format, round(r.confidence, 4), 1.0, (0, 0, w, h), r.char_conf, p))
         return reads
+
+
+def _agreed(tries: list[tuple]) -> dict[int, tuple]:
+    """Candidate -> (reading, distribution): of the plates its scales read, the one
+    whose readings' confidences sum highest, at its most confident scale. A worn
+    character can be read wrong at one scale with full confidence, and right at two."""
+    votes: dict[tuple[int, str], float] = {}
+    best: dict[tuple[int, str], tuple] = {}
+    for k, r, p in tries:
+        if r is None:
+            continue
+        key = (k, r.plate)
+        votes[key] = votes.get(key, 0.0) + r.confidence
+        if key not in best or r.confidence > best[key][0].confidence:
+            best[key] = (r, p)
+    out: dict[int, tuple] = {}
+    for key in sorted(votes, key=votes.get, reverse=True):
+        out.setdefault(key[0], best[key])
+    return out
 
 
 def drop_nested(reads: list[PlateRead]) -> list[PlateRead]:

@@ -35,7 +35,7 @@ class Candidate:
     presence: float  # the most confident window's probability
     read_scale: float  # the scale at which the plate fills a window as in training
     n_windows: int
-    level: int  # pyramid level of the most confident window
+    level: float  # pyramid level of the most confident window
 
 
 def _overlaps(w: np.ndarray) -> np.ndarray:
@@ -107,5 +107,5 @@ def group_windows(windows: np.ndarray) -> list[Candidate]:
                and abs(np.log2(read_scale / c.read_scale)) <= MAX_LEVEL_GAP / 2 for c in out):
             continue
         out.append(Candidate((float(x1), float(y1), float(x2), float(y2)), float(g[0, 4]),
-                             read_scale, len(g), int(g[0, 5])))
+                             read_scale, len(g), float(g[0, 5])))
     return out
