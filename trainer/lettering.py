@@ -32,6 +32,7 @@ class Lettering:
     depth: float  # how far down an M's middle strokes meet (W's up), 0.5 to 0.8
     o_round: float = 0.6  # the O's and 0's corner radius, as `round`: rounded rectangles
     bar: float = 0.76  # how far down the 4's crossbar is: its triangle is tall and narrow
+    flat4: bool = False  # the 4's top a short flat stroke: its triangle a narrow trapezoid
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Box:
     depth: float
     o_rad: float = 0.0  # the O's and 0's corner radius
     bar: float = 0.76
+    flat4: bool = False
 
     @property
     def bow(self) -> float:
@@ -124,6 +126,16 @@ def _five(k: Box) -> list[Path]:
             + _arc(k.r - h, k.b - h, h, 0, 90) + _arc(k.l + h, k.b - h, h, 90, 160)]
 
 
+def _four(k: Box) -> list[Path]:
+    """Stem, slanted stroke and low crossbar. On many real legacy plates the slanted
+    stroke rises steeply to a short flat top: the triangle is a narrow trapezoid, and
+    blurred, its slit of a hole closes."""
+    w = k.r - k.l
+    stem, bar = k.r - 0.22 * w, k.t + k.bar * (k.b - k.t)
+    top = [(k.l + 0.38 * w, k.t)] if k.flat4 else []
+    return [[(stem, k.b), (stem, k.t), *top, (k.l, bar), (k.r, bar)]]
+
+
 def _glyphs(k: Box) -> dict[str, Callable[[], list[Path]]]:
     l, t, r, b, m, cx, rad = k.l, k.t, k.r, k.b, k.m, k.cx, k.rad  # noqa: E741
     w = r - l
@@ -165,8 +177,7 @@ def _glyphs(k: Box) -> dict[str, Callable[[], list[Path]]]:
         "2": lambda: [_arc(l + rad, t + rad, rad, 180, 270) + _arc(r - rad, t + rad, rad, -90, 0)
                       + [(r, m - 0.1), (l, b), (r, b)]],
         "3": lambda: _three(k),
-        "4": lambda: [[(r - 0.22 * w, b), (r - 0.22 * w, t), (l, t + k.bar * (b - t)),
-                       (r, t + k.bar * (b - t))]],
+        "4": lambda: _four(k),
         "5": lambda: _five(k),
         "6": lambda: _six(k),
         "7": lambda: [[(l, t), (r, t), (cx - 0.1 * w, b)]],
@@ -183,7 +194,7 @@ def draw_glyph(ch: str, style: Lettering, height: int = GLYPH_SIZE) -> np.ndarra
     rad = style.round * (w - pen) / 2
     k = Box(l=pen / 2, t=pen / 2, r=w - pen / 2, b=1 - pen / 2, m=0.5, rad=rad,
             half=min(rad, (0.5 - pen / 2) / 2) if rad > 0 else 0.0, depth=style.depth,
-            o_rad=style.o_round * (w - pen) / 2, bar=style.bar)
+            o_rad=style.o_round * (w - pen) / 2, bar=style.bar, flat4=style.flat4)
     pad = height
     canvas = np.zeros((height + 2 * pad, round(w * height) + 2 * pad), np.uint8)
     thick = max(1, round(pen * height))
@@ -194,12 +205,13 @@ def draw_glyph(ch: str, style: Lettering, height: int = GLYPH_SIZE) -> np.ndarra
     return np.ascontiguousarray(canvas[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1])
 
 
-# Widths, pens and roundness around the real legacy lettering, with room either side.
+# Widths, pens and roundness around the real legacy lettering, with room either side;
+# half with the flat-topped 4.
 STYLES = (
     Lettering(width=0.44, pen=0.13, round=0.9, depth=0.6, o_round=0.6, bar=0.76),
-    Lettering(width=0.50, pen=0.15, round=0.7, depth=0.7, o_round=0.45, bar=0.8),
+    Lettering(width=0.50, pen=0.15, round=0.7, depth=0.7, o_round=0.45, bar=0.8, flat4=True),
     Lettering(width=0.46, pen=0.11, round=0.5, depth=0.55, o_round=0.5, bar=0.72),
-    Lettering(width=0.55, pen=0.17, round=1.0, depth=0.65, o_round=0.7, bar=0.78),
+    Lettering(width=0.55, pen=0.17, round=1.0, depth=0.65, o_round=0.7, bar=0.78, flat4=True),
 )
 
 
