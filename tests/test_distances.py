@@ -95,3 +95,15 @@ def test_a_tight_crop_is_read_at_every_width(detector, font):
     right = {width: sum(read(detector, tight(plate(font, text, seed), width)) == [text]
                         for text, seed in PLATES) for width in widths}
     assert sum(right.values()) >= len(widths) * len(PLATES) - 1, right
+
+
+@needs_weights
+def test_a_crop_with_a_margin_round_its_plate_is_read_as_a_crop(detector, font):
+    # `anprd eval --crops` and site learning's crops: a crop is searched as a picture
+    # too, so that a plate half the crop's width is read at its own size.
+    reads = [detector.read_crops([picture(plate(font, text, seed), 0.5, 0, (300, 150))],
+                                 FORMATS)[0] for text, seed in PLATES]
+    got = [r.plate if r else None for r in reads]
+    assert got == [text for text, _ in PLATES], got
+    tight_reads = detector.read_crops([tight(plate(font, t, s)) for t, s in PLATES], FORMATS)
+    assert [r.plate for r in tight_reads] == [t for t, _ in PLATES]

@@ -180,7 +180,11 @@ class Detector:
                 for reads, f in zip(out, frames, strict=True)]
 
     def read_crops(self, crops: Sequence[np.ndarray], formats) -> list[PlateRead | None]:
-        """Read tight plate crops: each placed in a window the presence rule calls present."""
+        """Read tight plate crops, each twice: placed in a window at the width the
+        presence rule calls present (`crop_views`), and searched as a picture, so that
+        a crop with a margin, a frame or a bumper round its plate is read at its plate's
+        own size and place; the more confident reading is kept. (A detector with no
+        presence network reads them the first way alone.)"""
         with self._lock:
             dists = read_plates(self._readers, [crop_views(c) for c in crops])
         reads = []
@@ -189,7 +193,21 @@ class Detector:
             h, w = crop.shape[:2]
             reads.append(None if r is None else PlateRead(
                 r.plate, r.format, round(r.confidence, 4), 1.0, (0, 0, w, h), r.char_conf, p))
-        return reads
+        if self._presence is None or not crops:
+            return reads
+        found = self.detect(crops, [DetectParams(tuple(formats))] * len(crops))
+        return [_surer(r, max(f, key=_width, default=None))
+                for r, f in zip(reads, found, strict=True)]
+
+
+def _width(r: PlateRead) -> int:
+    return r.box[2] - r.box[0]
+
+
+def _surer(a: PlateRead | None, b: PlateRead | None) -> PlateRead | None:
+    if a is None or (b is not None and b.confidence > a.confidence):
+        return b
+    return a
 
 
 def _agreed(tries: list[tuple]) -> dict[int, tuple]:
