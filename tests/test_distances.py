@@ -61,9 +61,11 @@ def tight(p, width: int = 150) -> np.ndarray:
 
 
 def read(detector, img) -> list[str]:
+    from anprd.detect.pyramid import PICTURE_MAX_PIXELS
     from anprd.reads import DetectParams
 
-    return [r.plate for r in detector.detect([img], [DetectParams(FORMATS, 0.6)])[0]]
+    params = DetectParams(FORMATS, 0.6, max_pixels=PICTURE_MAX_PIXELS)  # as `anprd detect`
+    return [r.plate for r in detector.detect([img], [params])[0]]
 
 
 CASES = {

@@ -6,20 +6,12 @@ import numpy as np
 import pytest
 
 from anprd.detect.merge import group_windows
-from anprd.detect.pyramid import (
-    HALF_STEP_W,
-    MAX_PLATE,
-    MIN_PLATE,
-    MIN_PLATE_ASPECT,
-    level_images,
-    levels_for,
-)
+from anprd.detect.pyramid import MAX_PLATE, MIN_PLATE, MIN_PLATE_ASPECT, level_images, levels_for
 
 
 def test_all_levels_without_a_range():
     levels = levels_for(640, 480)
-    whole = [lv.index for lv in levels if lv.shape[1] >= HALF_STEP_W * 2**0.25]
-    assert whole == list(range(len(whole)))
+    assert [lv.index for lv in levels] == list(range(len(levels)))
     assert levels[0].shape == (480, 640)
     # The last level still holds a plate as wide as the picture; one more would not.
     last = levels[-1]
@@ -68,11 +60,16 @@ def test_a_plate_filling_most_of_the_picture_is_present_on_some_level(size):
     # Small levels come half a step apart, so the presence rule's gaps between levels
     # (a ratio of 4/3 seen, under the sqrt(2) step) hold no plate wider than 40% of the
     # picture: a tight crop or a close-up.
-    seen = [lv.plate_widths() for lv in levels_for(*size)]
+    from anprd.detect.pyramid import PICTURE_MAX_PIXELS
+
+    levels = levels_for(*size, None, PICTURE_MAX_PIXELS)
+    seen = [lv.plate_widths() for lv in levels]
     for w in np.linspace(0.4, 1.0, 60) * size[0]:
         assert any(lo <= w <= hi for lo, hi in seen), (size, w)
-    indices = [lv.index for lv in levels_for(*size)]
+    indices = [lv.index for lv in levels]
     assert indices == sorted(set(indices))
+    # A camera's frames keep whole steps: a passing plate is seen at every size in turn.
+    assert all(lv.index == int(lv.index) for lv in levels_for(*size))
 
 
 def test_small_plates_enlarge_the_picture():

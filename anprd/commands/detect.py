@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from anprd.commands.args import (
@@ -75,14 +76,15 @@ def run(args) -> int:
     detector = detector_from_args(args)
     if detector is None:
         return 2
-    params = DetectParams(tuple(args.formats), args.min_confidence,
-                          max_pixels=PICTURE_MAX_PIXELS)
+    # A video's frames are read as a camera's; pictures one by one (`pyramid.levels_for`).
+    frame_params = DetectParams(tuple(args.formats), args.min_confidence)
+    params = replace(frame_params, max_pixels=PICTURE_MAX_PIXELS)
     failed = 0
     written: set[str] = set()
 
     def report(path: Path, frame: int | None, img) -> None:
         t = time.perf_counter()
-        reads = detector.detect([img], [params])[0]
+        reads = detector.detect([img], [params if frame is None else frame_params])[0]
         ms = (time.perf_counter() - t) * 1000
         name = str(path) if frame is None else f"{path}#{frame}"
         if args.json:

@@ -179,12 +179,13 @@ class Detector:
                        key=lambda r: (r.box[1], r.box[0]))
                 for reads, f in zip(out, frames, strict=True)]
 
-    def read_crops(self, crops: Sequence[np.ndarray], formats) -> list[PlateRead | None]:
+    def read_crops(self, crops: Sequence[np.ndarray], formats,
+                   search: bool = True) -> list[PlateRead | None]:
         """Read tight plate crops, each twice: placed in a window at the width the
         presence rule calls present (`crop_views`), and searched as a picture, so that
         a crop with a margin, a frame or a bumper round its plate is read at its plate's
-        own size and place; the more confident reading is kept. (A detector with no
-        presence network reads them the first way alone.)"""
+        own size and place; the more confident reading is kept. With `search` off (or
+        no presence network) the first way alone: the reader's own figure."""
         with self._lock:
             dists = read_plates(self._readers, [crop_views(c) for c in crops])
         reads = []
@@ -193,7 +194,7 @@ class Detector:
             h, w = crop.shape[:2]
             reads.append(None if r is None else PlateRead(
                 r.plate, r.format, round(r.confidence, 4), 1.0, (0, 0, w, h), r.char_conf, p))
-        if self._presence is None or not crops:
+        if not search or self._presence is None or not crops:
             return reads
         found = self.detect(crops, [DetectParams(tuple(formats))] * len(crops))
         return [_surer(r, max(f, key=_width, default=None))

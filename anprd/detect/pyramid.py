@@ -27,9 +27,10 @@ PICTURE_MAX_PIXELS = 3 * 1280 * 720
 # A level sees plate widths in a ratio of 4/3, under the sqrt(2) step: a plate between
 # MAX_PLATE / s and MIN_PLATE / s / STEP wide is present on no level. On a big level the
 # network's presence is looser than the rule, but a plate filling most of a small picture
-# (a tight crop, a close-up) has few windows to be seen in, and falls into that gap.
-# Levels narrower than this after half a step get that half step too (k + 1/2): cheap,
-# since they are small.
+# (a tight crop, a close-up) has few windows to be seen in, and falls into that gap. In
+# a picture read one by one, levels narrower than this after half a step get that half
+# step too (k + 1/2): cheap, since they are small. A camera sees a passing plate at every
+# size in turn, so its frames keep whole steps.
 HALF_STEP_W = 2 * WINDOW_W
 
 
@@ -104,8 +105,9 @@ def levels_for(width: int, height: int, plate_width_px=None,
     first enlarged by the most pyramid steps (up to two: 2x) that keep it within
     `SMALL_PICTURE_W` wide, so from 452 px down, since a plate in a thumbnail or a
     low-resolution camera is usually under the window's smallest present width. Levels
-    smaller than the window are padded to hold one (`Level.canvas`), and those
-    narrower than `HALF_STEP_W` come half a step apart.
+    smaller than the window are padded to hold one (`Level.canvas`), and, given
+    `max_pixels` (a picture, not a camera's frame), those narrower than `HALF_STEP_W`
+    come half a step apart.
     With one: only levels whose present-plate widths come within half a step of the range;
     pictures are enlarged (up to 2x) when plates can be narrower than 60% of a window.
     """
@@ -130,7 +132,7 @@ def levels_for(width: int, height: int, plate_width_px=None,
         if w < MIN_PLATE or h < MIN_PLATE * MIN_PLATE_ASPECT:
             break
         levels.append(Level(k, s, (h, w)))
-        k += 0.5 if width * STEP ** (k + 0.5) < HALF_STEP_W else 1
+        k += 0.5 if max_pixels and width * STEP ** (k + 0.5) < HALF_STEP_W else 1
     return levels
 
 
