@@ -381,16 +381,21 @@ needs_weights = pytest.mark.skipif(
 
 @needs_weights
 @needs_shared
-def test_real_video_as_a_file_one_event_per_plate_and_none_from_captions(tmp_path):
-    """../shared/realdata/video played as a file through `anprd run` with the real model:
-    one event for each `yes` plate of plates.csv, with the right text; nothing else
-    (the `optional` plates may or may not be reported; the captions must not be)."""
+@pytest.mark.parametrize("runtime", ["auto", "keras"])
+def test_real_video_as_a_file_one_event_per_plate_and_none_from_captions(tmp_path, runtime):
+    """../shared/realdata/video played as a file through `anprd run` with the real model,
+    on the default runtime (LiteRT int8 on CPUs) and on Keras (as on GPUs): one event for
+    each `yes` plate of plates.csv, with the right text; nothing else (the `optional`
+    plates may or may not be reported; the captions must not be)."""
     rows = list(csv.DictReader((REAL_VIDEO.parent / "plates.csv").open()))
     required = {r["plate"] for r in rows if r["expected"] == "yes"}
     allowed = {r["plate"] for r in rows}
     cfg = write_config(tmp_path / "anprd.yaml", [
         camera("news", str(REAL_VIDEO), realtime=False, sample_fps=5),
     ], port=0)
+    doc = yaml.safe_load(cfg.read_text())
+    doc["model"]["runtime"] = runtime
+    cfg.write_text(yaml.safe_dump(doc, sort_keys=False))
     d = DaemonProcess(cfg, "--once", real=True)
     try:
         assert d.wait(600) == 0, d.log
