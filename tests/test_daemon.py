@@ -392,10 +392,7 @@ def test_real_video_as_a_file_one_event_per_plate_and_none_from_captions(tmp_pat
     allowed = {r["plate"] for r in rows}
     cfg = write_config(tmp_path / "anprd.yaml", [
         camera("news", str(REAL_VIDEO), realtime=False, sample_fps=5),
-    ], port=0)
-    doc = yaml.safe_load(cfg.read_text())
-    doc["model"]["runtime"] = runtime
-    cfg.write_text(yaml.safe_dump(doc, sort_keys=False))
+    ], port=0, model={"weights": str(WEIGHTS), "runtime": runtime})
     d = DaemonProcess(cfg, "--once", real=True)
     try:
         assert d.wait(600) == 0, d.log

@@ -10,7 +10,7 @@ Where a frame goes:
 4. the reader runs once, as one batch, on a few windows of every candidate (`reader`);
 5. `reader.reading` decodes each candidate under the camera's formats, if the reader
    found its characters left to right (a plate filling the frame is read at a few
-   scales, the plate they read with the most confidence in all kept: `read_scales`);
+   scales, and the plate they agree on kept: `read_scales`, `_agreed`);
 6. readings inside a much larger plate's box are dropped (`drop_nested`), then those
    under the camera's `min_confidence`.
 """
