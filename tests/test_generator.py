@@ -482,3 +482,21 @@ def test_a_legacy_plate_in_the_typeface_is_read_by_the_shipped_reader(tmp_path):
         (r,) = detector.read_crops([crop], ("legacy_ar", "mercosur_ar"))
         read += r is not None and r.plate == text
     assert read >= 3, read
+
+
+def test_half_the_lettering_styles_draw_the_legacy_4_with_a_flat_top():
+    import numpy as np
+
+    from trainer.lettering import STYLES, draw_glyph
+
+    def top_share(style) -> float:
+        """How much of the 4's width its top twelfth inks."""
+        g = draw_glyph("4", style) > 127
+        cols = np.nonzero(g[: max(1, g.shape[0] // 12)].any(0))[0]
+        return (cols.max() - cols.min() + 1) / g.shape[1]
+
+    flat = [s for s in STYLES if s.flat4]
+    assert len(flat) == len(STYLES) // 2
+    # The flat top spans half the glyph; a triangle's apex, a third at most.
+    assert all(top_share(s) > 0.45 for s in flat)
+    assert all(top_share(s) < 0.4 for s in STYLES if not s.flat4)
