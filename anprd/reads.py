@@ -13,6 +13,10 @@ N_CLASSES = len(ALPHABET) + 1
 N_POSITIONS = 7
 # Readings less sure than this are not reported, unless a camera or request asks otherwise.
 DEFAULT_MIN_CONFIDENCE = 0.6
+# A picture read one by one (`anprd detect`, `anprd eval`, the API) gets no second look,
+# where a camera's frames vote in the tracker: it reports surer readings only. Chosen on
+# the synthetic sets (docs/detector.md, "Confidence floors").
+PICTURE_MIN_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)

@@ -402,3 +402,17 @@ def test_detect_on_files_that_are_not_there_says_so_without_loading_the_model(tm
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.splitlines() == [f"anprd detect: {tmp_path / 'nothere.jpg'}: no such file",
                                      f"anprd detect: {tmp_path / 'nor.mp4'}: no such file"]
+
+
+def test_pictures_take_a_surer_floor_than_video_frames():
+    """A picture gets no second look; a video's frames vote as a camera's do."""
+    from anprd.cli import build_parser
+    from anprd.commands.args import floors
+    from anprd.reads import DEFAULT_MIN_CONFIDENCE, PICTURE_MIN_CONFIDENCE
+
+    for command in ("detect", "eval"):
+        args = build_parser().parse_args([command, "x"])
+        assert floors(args) == (PICTURE_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE)
+        args = build_parser().parse_args([command, "x", "--min-confidence", "0.3"])
+        assert floors(args) == (0.3, 0.3)
+    assert PICTURE_MIN_CONFIDENCE > DEFAULT_MIN_CONFIDENCE

@@ -62,9 +62,9 @@ def tight(p, width: int = 150) -> np.ndarray:
 
 def read(detector, img) -> list[str]:
     from anprd.detect.pyramid import PICTURE_MAX_PIXELS
-    from anprd.reads import DetectParams
+    from anprd.reads import PICTURE_MIN_CONFIDENCE, DetectParams
 
-    params = DetectParams(FORMATS, 0.6, max_pixels=PICTURE_MAX_PIXELS)  # as `anprd detect`
+    params = DetectParams(FORMATS, PICTURE_MIN_CONFIDENCE, max_pixels=PICTURE_MAX_PIXELS)
     return [r.plate for r in detector.detect([img], [params])[0]]
 
 

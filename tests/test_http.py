@@ -28,7 +28,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from anprd.api.request import IMAGE_CONTENT_TYPES as IMAGE_TYPES
 from anprd.api.server import parse_listen, start_http_server
-from anprd.reads import DEFAULT_MIN_CONFIDENCE
+from anprd.reads import PICTURE_MIN_CONFIDENCE
 
 JPEG = encode(synthetic_picture(), ".jpg")
 PNG = encode(synthetic_picture(), ".png")
@@ -312,7 +312,7 @@ def test_recognize_passes_formats_and_min_confidence(server, no_plates):
     r = post_image(server, JPEG)
     params = no_plates.calls[-1][1][0]
     assert set(params.formats) == {"mercosur_ar", "legacy_ar"}
-    assert params.min_confidence == DEFAULT_MIN_CONFIDENCE
+    assert params.min_confidence == PICTURE_MIN_CONFIDENCE
 
 
 def test_recognize_multipart(server, no_plates):

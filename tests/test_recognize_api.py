@@ -41,7 +41,7 @@ from anprd.api.request import (
     sniff_image,
 )
 from anprd.output.plate_json import plate_json
-from anprd.reads import ALPHABET, BLANK, DEFAULT_MIN_CONFIDENCE, N_CLASSES, PlateRead
+from anprd.reads import ALPHABET, BLANK, N_CLASSES, PICTURE_MIN_CONFIDENCE, PlateRead
 from anprd.video.image_headers import ImageInfo
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -245,7 +245,7 @@ def test_decode_of_damaged_pictures_answers_an_image_or_an_api_error(seed, flips
 def test_parse_query():
     q = parse_query("")
     assert q.formats == ("mercosur_ar", "legacy_ar") and q.url is None
-    assert q.min_confidence == DEFAULT_MIN_CONFIDENCE  # as `anprd detect` and the cameras
+    assert q.min_confidence == PICTURE_MIN_CONFIDENCE  # as `anprd detect` reads pictures
     q = parse_query("formats=legacy_ar,%20mercosur_ar,legacy_ar&min_confidence=0.5")
     assert q.formats == ("legacy_ar", "mercosur_ar") and q.min_confidence == 0.5
     assert parse_query("min_confidence=0").min_confidence == 0  # 0 is not "use the default"
@@ -664,9 +664,9 @@ def test_formats_and_min_confidence_filter(real):
     r = post_image(real, data, query="min_confidence=0.999999", timeout=120)
     assert r.status == 200 and all(p["confidence"] >= 0.9999 for p in r.json["plates"])
     default = post_image(real, data, timeout=120).json["plates"]
-    assert all(p["confidence"] >= DEFAULT_MIN_CONFIDENCE for p in default)
+    assert all(p["confidence"] >= PICTURE_MIN_CONFIDENCE for p in default)
     every = post_image(real, data, query="min_confidence=0", timeout=120).json["plates"]
-    assert default == [p for p in every if p["confidence"] >= DEFAULT_MIN_CONFIDENCE]
+    assert default == [p for p in every if p["confidence"] >= PICTURE_MIN_CONFIDENCE]
 
 
 @pytest.mark.parametrize(("w", "h"), [(1, 1), (5, 300), (300, 5), (127, 63), (128, 64)])

@@ -21,7 +21,7 @@ import numpy as np
 
 from anprd.detect.formats import FORMATS
 from anprd.detect.pyramid import PICTURE_MAX_PIXELS
-from anprd.reads import DEFAULT_MIN_CONFIDENCE, DetectParams
+from anprd.reads import PICTURE_MIN_CONFIDENCE, DetectParams
 from anprd.video.image_headers import CorruptHeader, ImageInfo, image_info
 
 # Content types accepted as a raw body; the bytes themselves decide the format.
@@ -142,7 +142,7 @@ def known_formats() -> tuple[str, ...]:
 @dataclass(frozen=True)
 class RecognizeQuery:
     formats: tuple[str, ...] = DEFAULT_FORMATS
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE  # as `detect` and the cameras
+    min_confidence: float = PICTURE_MIN_CONFIDENCE  # as `anprd detect` reads pictures
     url: str | None = None
 
     def params(self) -> DetectParams:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from anprd.api.request import MULTIPART_FIELD
 from anprd.detect.formats import FORMATS
-from anprd.reads import DEFAULT_MIN_CONFIDENCE
+from anprd.reads import PICTURE_MIN_CONFIDENCE
 
 Probability = Annotated[float, Field(ge=0, le=1)]
 FormatName = Literal[tuple(FORMATS)]  # type: ignore[valid-type]
@@ -33,7 +33,7 @@ class RecognizeQuery(BaseModel):
         None, min_length=1, description="plate formats to decode under, comma-separated "
                                         "(default: all)")
     min_confidence: Probability = Field(
-        DEFAULT_MIN_CONFIDENCE, description="drop readings less confident than this "
+        PICTURE_MIN_CONFIDENCE, description="drop readings less confident than this "
                                             "(0 lists every reading)")
     url: str | None = Field(None, min_length=1, json_schema_extra={"format": "uri"},
                             description="fetch the picture from this URL (allowed hosts "

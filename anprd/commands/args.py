@@ -9,7 +9,7 @@ from pathlib import Path
 
 from anprd.detect.formats import KNOWN_FORMATS
 from anprd.detect.shipped import DEFAULT_WEIGHTS, readers_for
-from anprd.reads import DEFAULT_MIN_CONFIDENCE
+from anprd.reads import DEFAULT_MIN_CONFIDENCE, PICTURE_MIN_CONFIDENCE
 from anprd.video.image_headers import MAX_PICTURE_PIXELS
 
 
@@ -43,14 +43,23 @@ def add_model_args(p: argparse.ArgumentParser, runtimes: tuple[str, ...] = ()) -
 def add_read_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--formats", nargs="+", default=list(KNOWN_FORMATS), metavar="FORMAT",
                    help=f"plate formats to accept (default: {' '.join(KNOWN_FORMATS)})")
-    p.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE,
-                   help="drop readings less probable than this "
-                        f"(default {DEFAULT_MIN_CONFIDENCE}, as for cameras)")
+    p.add_argument("--min-confidence", type=float, default=None,
+                   help="drop readings less probable than this (default: "
+                        f"{PICTURE_MIN_CONFIDENCE} in pictures, {DEFAULT_MIN_CONFIDENCE} in "
+                        "video frames, as for cameras)")
+
+
+def floors(args) -> tuple[float, float]:
+    """The confidence floors of pictures and of video frames: `--min-confidence` for
+    both when given."""
+    if args.min_confidence is not None:
+        return args.min_confidence, args.min_confidence
+    return PICTURE_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE
 
 
 def read_args_problem(args) -> str | None:
     """What is wrong with the reading options, checked before the model is loaded."""
-    if not 0.0 <= args.min_confidence <= 1.0:
+    if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
         return f"--min-confidence {args.min_confidence} is not a probability from 0 to 1"
     if getattr(args, "every", 1) < 1:
         return f"--every {args.every}: look at every Nth frame, N at least 1"

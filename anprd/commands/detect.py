@@ -13,6 +13,7 @@ from anprd.commands.args import (
     add_model_args,
     add_read_args,
     detector_from_args,
+    floors,
     read_args_problem,
 )
 
@@ -77,8 +78,9 @@ def run(args) -> int:
     if detector is None:
         return 2
     # A video's frames are read as a camera's; pictures one by one (`pyramid.levels_for`).
-    frame_params = DetectParams(tuple(args.formats), args.min_confidence)
-    params = replace(frame_params, max_pixels=PICTURE_MAX_PIXELS)
+    picture_floor, frame_floor = floors(args)
+    frame_params = DetectParams(tuple(args.formats), frame_floor)
+    params = replace(frame_params, min_confidence=picture_floor, max_pixels=PICTURE_MAX_PIXELS)
     failed = 0
     written: set[str] = set()
 

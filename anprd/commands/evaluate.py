@@ -19,6 +19,7 @@ from anprd.commands.args import (
     add_model_args,
     add_read_args,
     detector_from_args,
+    floors,
     read_args_problem,
 )
 from anprd.commands.eval_report import (
@@ -215,7 +216,7 @@ def run(args) -> int:
     if args.crops:
         s = eval_crops(detector, args.folder, labels, tuple(args.formats), args.verbose)
     else:
-        params = DetectParams(tuple(args.formats), args.min_confidence,
+        params = DetectParams(tuple(args.formats), floors(args)[0],
                               max_pixels=PICTURE_MAX_PIXELS)
         s = eval_scenes(detector, args.folder, labels, widths, params, args.verbose)
     notes, failed = [], bool(s["unreadable"])
