@@ -40,13 +40,13 @@ def add_model_args(p: argparse.ArgumentParser, runtimes: tuple[str, ...] = ()) -
                    help="the runtime's threads (default: every core)")
 
 
-def add_read_args(p: argparse.ArgumentParser) -> None:
+def add_read_args(p: argparse.ArgumentParser, floor_help: str | None = None) -> None:
     p.add_argument("--formats", nargs="+", default=list(KNOWN_FORMATS), metavar="FORMAT",
                    help=f"plate formats to accept (default: {' '.join(KNOWN_FORMATS)})")
+    floor_help = floor_help or (f"{PICTURE_MIN_CONFIDENCE} in pictures, "
+                                f"{DEFAULT_MIN_CONFIDENCE} in video frames, as for cameras")
     p.add_argument("--min-confidence", type=float, default=None,
-                   help="drop readings less probable than this (default: "
-                        f"{PICTURE_MIN_CONFIDENCE} in pictures, {DEFAULT_MIN_CONFIDENCE} in "
-                        "video frames, as for cameras)")
+                   help=f"drop readings less probable than this (default: {floor_help})")
 
 
 def floors(args) -> tuple[float, float]:

@@ -31,6 +31,7 @@ from anprd.commands.eval_report import (
 )
 from anprd.detect.formats import FORMATS
 from anprd.labels import Labels, Widths, load_labels
+from anprd.reads import PICTURE_MIN_CONFIDENCE
 
 
 def register(subparsers) -> None:
@@ -42,7 +43,8 @@ def register(subparsers) -> None:
     p.add_argument("--verbose", "-v", action="store_true", help="a line per picture")
     p.add_argument("--sheet", type=Path, metavar="FILE.png",
                    help="write a contact sheet of every miss and misread to this PNG file")
-    add_read_args(p)
+    add_read_args(p, floor_help=f"{PICTURE_MIN_CONFIDENCE}; with --crops every crop's "
+                                "reading counts, whatever its confidence")
     add_model_args(p)
     p.set_defaults(func=run)
 
