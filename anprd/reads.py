@@ -17,6 +17,11 @@ DEFAULT_MIN_CONFIDENCE = 0.6
 # where a camera's frames vote in the tracker: it reports surer readings only. Chosen on
 # the synthetic sets (docs/detector.md, "Confidence floors").
 PICTURE_MIN_CONFIDENCE = 0.9
+# Such a picture with no plate range, if bigger, starts its pyramid at the first level
+# within this many pixels (three 1280 x 720 frames). A phone photo's full-size levels see
+# only plates narrower than a twentieth of its width, and cost several frames each.
+# Camera frames keep every level: a distant plate on a 4K camera is small.
+PICTURE_MAX_PIXELS = 3 * 1280 * 720
 
 
 @dataclass(frozen=True)
@@ -47,3 +52,10 @@ class DetectParams:
     # For pictures (not camera frames) with no plate range: a bigger one starts its
     # pyramid at the first level within this many pixels (`pyramid.levels_for`).
     max_pixels: int | None = None
+
+    @classmethod
+    def for_picture(cls, formats: tuple[str, ...] = ("mercosur_ar", "legacy_ar"),
+                    min_confidence: float = PICTURE_MIN_CONFIDENCE) -> DetectParams:
+        """What a picture read one by one asks: its floor and its pixel budget (its
+        small levels half a step apart follow from the budget: `pyramid.levels_for`)."""
+        return cls(tuple(formats), min_confidence, max_pixels=PICTURE_MAX_PIXELS)

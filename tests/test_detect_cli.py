@@ -334,6 +334,13 @@ def test_a_close_up_plate_is_not_read_again_from_its_own_lettering(tmp_path):
                     nested.append((a["plate"], b["plate"]))
     assert not nested, nested
     assert right >= 4, r.stdout
+    # With no --min-confidence a picture reports exactly its readings at the picture floor.
+    from anprd.reads import PICTURE_MIN_CONFIDENCE
+
+    default = run("detect", *sorted(tmp_path.glob("scene_*.jpg")), "--json")
+    every = [json.loads(line)["plates"] for line in r.stdout.splitlines()]
+    sure = [[p for p in ps if p["confidence"] >= PICTURE_MIN_CONFIDENCE] for ps in every]
+    assert [json.loads(line)["plates"] for line in default.stdout.splitlines()] == sure
 
 
 @needs_weights

@@ -61,10 +61,9 @@ def tight(p, width: int = 150) -> np.ndarray:
 
 
 def read(detector, img) -> list[str]:
-    from anprd.detect.pyramid import PICTURE_MAX_PIXELS
-    from anprd.reads import PICTURE_MIN_CONFIDENCE, DetectParams
+    from anprd.reads import DetectParams
 
-    params = DetectParams(FORMATS, PICTURE_MIN_CONFIDENCE, max_pixels=PICTURE_MAX_PIXELS)
+    params = DetectParams.for_picture(FORMATS)  # as `anprd detect`
     return [r.plate for r in detector.detect([img], [params])[0]]
 
 

@@ -60,7 +60,7 @@ def test_a_plate_filling_most_of_the_picture_is_present_on_some_level(size):
     # Small levels come half a step apart, so the presence rule's gaps between levels
     # (a ratio of 4/3 seen, under the sqrt(2) step) hold no plate wider than 40% of the
     # picture: a tight crop or a close-up.
-    from anprd.detect.pyramid import PICTURE_MAX_PIXELS
+    from anprd.reads import PICTURE_MAX_PIXELS
 
     levels = levels_for(*size, None, PICTURE_MAX_PIXELS)
     seen = [lv.plate_widths() for lv in levels]
@@ -254,7 +254,7 @@ def test_reading_views_sample_the_picture_smoothed_as_a_whole(cx, cy, scale):
 
 
 def test_a_big_photo_starts_its_pyramid_within_the_pixel_bound():
-    from anprd.detect.pyramid import PICTURE_MAX_PIXELS as MAX
+    from anprd.reads import PICTURE_MAX_PIXELS as MAX
 
     levels = levels_for(4000, 3000, None, MAX)
     top = levels[0]

@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 
 from anprd.detect.formats import FORMATS
-from anprd.detect.pyramid import PICTURE_MAX_PIXELS
-from anprd.reads import PICTURE_MIN_CONFIDENCE, DetectParams
+from anprd.reads import PICTURE_MAX_PIXELS, PICTURE_MIN_CONFIDENCE, DetectParams
 from anprd.video.image_headers import CorruptHeader, ImageInfo, image_info
 
 # Content types accepted as a raw body; the bytes themselves decide the format.
@@ -146,8 +145,7 @@ class RecognizeQuery:
     url: str | None = None
 
     def params(self) -> DetectParams:
-        return DetectParams(formats=self.formats, min_confidence=self.min_confidence,
-                            max_pixels=PICTURE_MAX_PIXELS)
+        return DetectParams.for_picture(self.formats, self.min_confidence)
 
 
 QUERY_KEYS = ("formats", "min_confidence", "url")

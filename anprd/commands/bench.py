@@ -85,10 +85,10 @@ GATE_PLATES = (120, 320)
 
 def _cases(sizes, gate: bool):
     """(name, size, params, levels) of each frame to time."""
-    from anprd.detect.pyramid import PICTURE_MAX_PIXELS, levels_for
+    from anprd.detect.pyramid import levels_for
     from anprd.reads import DetectParams
 
-    full = DetectParams(max_pixels=PICTURE_MAX_PIXELS)  # a big size is a photo
+    full = DetectParams.for_picture(min_confidence=0.0)  # a big size is a photo
     cases = [(f"{w}x{h}", (w, h), full) for w, h in sizes]
     if gate:
         cases.append(("gate", GATE_SIZE, DetectParams(roi=GATE_ROI, plate_width_px=GATE_PLATES)))

@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from anprd.commands.args import (
@@ -55,7 +54,6 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import cv2
 
-    from anprd.detect.pyramid import PICTURE_MAX_PIXELS
     from anprd.output.folders import make_folder
     from anprd.output.plate_json import plate_json
     from anprd.reads import DetectParams
@@ -80,7 +78,7 @@ def run(args) -> int:
     # A video's frames are read as a camera's; pictures one by one (`pyramid.levels_for`).
     picture_floor, frame_floor = floors(args)
     frame_params = DetectParams(tuple(args.formats), frame_floor)
-    params = replace(frame_params, min_confidence=picture_floor, max_pixels=PICTURE_MAX_PIXELS)
+    params = DetectParams.for_picture(args.formats, picture_floor)
     failed = 0
     written: set[str] = set()
 

@@ -200,7 +200,6 @@ def _check_sheet(path: Path | None) -> str | None:
 
 
 def run(args) -> int:
-    from anprd.detect.pyramid import PICTURE_MAX_PIXELS
     from anprd.reads import DetectParams
 
     try:
@@ -218,8 +217,7 @@ def run(args) -> int:
     if args.crops:
         s = eval_crops(detector, args.folder, labels, tuple(args.formats), args.verbose)
     else:
-        params = DetectParams(tuple(args.formats), floors(args)[0],
-                              max_pixels=PICTURE_MAX_PIXELS)
+        params = DetectParams.for_picture(args.formats, floors(args)[0])
         s = eval_scenes(detector, args.folder, labels, widths, params, args.verbose)
     notes, failed = [], bool(s["unreadable"])
     if args.sheet:

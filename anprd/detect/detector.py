@@ -27,7 +27,7 @@ import numpy as np
 from anprd.boxes import intersections
 from anprd.detect import backend as be
 from anprd.detect.merge import Candidate, group_windows
-from anprd.detect.pyramid import PICTURE_MAX_PIXELS, Level, level_images, levels_for
+from anprd.detect.pyramid import Level, level_images, levels_for
 from anprd.detect.reader import crop_views, edge_grey, read_plates, reading, to_gray, views
 from anprd.detect.window import WINDOW_H, WINDOW_W
 from anprd.reads import DetectParams, PlateRead
@@ -196,7 +196,7 @@ class Detector:
                 r.plate, r.format, round(r.confidence, 4), 1.0, (0, 0, w, h), r.char_conf, p))
         if not search or self._presence is None or not crops:
             return reads
-        as_pictures = DetectParams(tuple(formats), max_pixels=PICTURE_MAX_PIXELS)
+        as_pictures = DetectParams.for_picture(formats, min_confidence=0.0)
         found = self.detect(crops, [as_pictures] * len(crops))
         return [_surer(r, max(f, key=_width, default=None))
                 for r, f in zip(reads, found, strict=True)]

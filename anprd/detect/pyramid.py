@@ -18,12 +18,6 @@ MAX_UPSCALE = 2.0
 SMALL_PICTURE_W = 640  # with no plate range, pictures are enlarged up to this width
 K_MIN = math.ceil(-2 * math.log2(MAX_UPSCALE))  # the most enlarged level's index (-2)
 MIN_PLATE_ASPECT = 0.25  # height / width: plates are wider than this (Mercosur 0.33)
-# Pictures read one by one (the command line, the API) with no plate range: a bigger one
-# starts its pyramid at the first level within this many pixels (three 1280 x 720
-# frames). A phone photo's full-size levels see only plates narrower than a twentieth of
-# its width, and cost several frames each. Camera frames keep every level: a distant
-# plate on a 4K camera is small.
-PICTURE_MAX_PIXELS = 3 * 1280 * 720
 # A level sees plate widths in a ratio of 4/3, under the sqrt(2) step: a plate between
 # MAX_PLATE / s and MIN_PLATE / s / STEP wide is present on no level. On a big level the
 # network's presence is looser than the rule, but a plate filling most of a small picture
