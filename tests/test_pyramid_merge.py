@@ -58,13 +58,15 @@ def test_a_plate_filling_the_frame_is_found_on_a_padded_level():
 @pytest.mark.parametrize("size", [(150, 45), (212, 64), (300, 90), (640, 480), (1280, 720)])
 def test_a_plate_filling_most_of_the_picture_is_present_on_some_level(size):
     # Small levels come half a step apart, so the presence rule's gaps between levels
-    # (a ratio of 4/3 seen, under the sqrt(2) step) hold no plate wider than 40% of the
-    # picture: a tight crop or a close-up.
+    # (a ratio of 4/3 seen, under the sqrt(2) step) hold no plate wider than 20% of the
+    # picture (nor narrower than the most enlarged level sees): a tight crop, a close-up,
+    # a car's front.
+    from anprd.detect.pyramid import MAX_UPSCALE, MIN_PLATE
     from anprd.reads import PICTURE_MAX_PIXELS
 
     levels = levels_for(*size, None, PICTURE_MAX_PIXELS)
     seen = [lv.plate_widths() for lv in levels]
-    for w in np.linspace(0.4, 1.0, 60) * size[0]:
+    for w in np.linspace(max(0.2 * size[0], MIN_PLATE / MAX_UPSCALE + 0.01), size[0], 80):
         assert any(lo <= w <= hi for lo, hi in seen), (size, w)
     indices = [lv.index for lv in levels]
     assert indices == sorted(set(indices))
@@ -295,7 +297,9 @@ def test_a_reading_too_unsure_to_be_a_plate_holds_no_other_plate():
     plate = read("AE946PP", (230, 250, 330, 285), 0.95)
     whole = read("EEB184", (0, 0, 555, 362), NESTED_MIN_CONFIDENCE / 2)  # the whole picture
     assert drop_nested([whole, plate]) == [whole, plate]
-    surer = read("EEB184", (0, 0, 555, 362), 0.5)
+    front = read("EBS555", (0, 0, 1000, 449), 0.27)  # a car's rear, read as a plate
+    assert drop_nested([front, plate]) == [front, plate]
+    surer = read("EEB184", (0, 0, 555, 362), 0.6)
     assert drop_nested([surer, plate]) == [surer]
 
 

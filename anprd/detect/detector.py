@@ -44,9 +44,10 @@ MIN_WINDOWS = 3
 # its area (twice as wide) is lettering on that plate: `drop_nested`.
 NESTED_INSIDE = 0.8
 NESTED_AREA = 4.0
-# ... if that plate was read at all: a reading this unsure (its characters mostly
-# guesses) is no plate, such as a whole small picture that a flat margin makes look framed.
-NESTED_MIN_CONFIDENCE = 0.1
+# ... if that plate's reading is more likely right than wrong. A less sure one is no
+# plate but a car's front, a grille or a whole small picture that a flat margin makes
+# look framed, read as one: it must not hide the plate inside it.
+NESTED_MIN_CONFIDENCE = 0.5
 # A plate found on a level with fewer positions than MIN_WINDOWS (one filling most of the
 # frame) has its reading scale from a handful of windows on levels a pyramid step apart,
 # so it can be off by half a step or more, and the reader misreads plates at the edges of

@@ -20,12 +20,12 @@ K_MIN = math.ceil(-2 * math.log2(MAX_UPSCALE))  # the most enlarged level's inde
 MIN_PLATE_ASPECT = 0.25  # height / width: plates are wider than this (Mercosur 0.33)
 # A level sees plate widths in a ratio of 4/3, under the sqrt(2) step: a plate between
 # MAX_PLATE / s and MIN_PLATE / s / STEP wide is present on no level. On a big level the
-# network's presence is looser than the rule, but a plate filling most of a small picture
-# (a tight crop, a close-up) has few windows to be seen in, and falls into that gap. In
-# a picture read one by one, levels narrower than this after half a step get that half
-# step too (k + 1/2): cheap, since they are small. A camera sees a passing plate at every
-# size in turn, so its frames keep whole steps.
-HALF_STEP_W = 2 * WINDOW_W
+# network's presence is looser than the rule, but a plate filling much of the picture
+# (a tight crop, a close-up, a car's front in a phone photo) has few windows to be seen
+# in, and falls into that gap. In a picture read one by one, levels narrower than this
+# after half a step get that half step too (k + 1/2): cheap, since they are small. A
+# camera sees a passing plate at every size in turn, so its frames keep whole steps.
+HALF_STEP_W = 4 * WINDOW_W
 
 
 @dataclass(frozen=True)
