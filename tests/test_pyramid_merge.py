@@ -92,6 +92,19 @@ def test_a_small_picture_is_enlarged_when_no_range_is_given():
     assert abs(levels_for(452, 339)[0].scale - 2**0.5) < 1e-9
 
 
+def test_a_picture_read_alone_is_enlarged_up_to_a_720p_frame_within_its_budget():
+    from anprd.reads import PICTURE_MAX_PIXELS
+
+    # A 555 x 381 web photo of a car whose plate is 66 px wide: doubled, it is seen.
+    levels = levels_for(555, 381, None, PICTURE_MAX_PIXELS)
+    assert abs(levels[0].scale - 2) < 1e-9
+    assert any(lo <= 66 <= hi for lo, hi in (lv.plate_widths() for lv in levels))
+    assert abs(levels_for(800, 450, None, PICTURE_MAX_PIXELS)[0].scale - 2**0.5) < 1e-9
+    assert levels_for(960, 540, None, PICTURE_MAX_PIXELS)[0].scale == 1.0
+    # Never past the pixel budget: a portrait phone photo 900 px wide stays full size.
+    assert levels_for(900, 1600, None, PICTURE_MAX_PIXELS)[0].scale == 1.0
+
+
 def _window(x, y, s=1.0, p=0.9, level=0):
     return [x, y, x + 128 / s, y + 64 / s, p, level]
 

@@ -15,7 +15,11 @@ MIN_PLATE = MIN_FRAC * WINDOW_W  # plate widths a level sees as present, in its 
 MAX_PLATE = MAX_W_FRAC * WINDOW_W
 MARGIN = 2**0.25  # half a pyramid step of tolerance on each side of the plate range
 MAX_UPSCALE = 2.0
-SMALL_PICTURE_W = 640  # with no plate range, pictures are enlarged up to this width
+SMALL_PICTURE_W = 640  # with no plate range, frames are enlarged up to this width
+# and pictures read one by one up to a 720p frame's: a web photo 555 px wide shows its
+# plates at 60-80 px, under the window's smallest present width (77 px), and is searched
+# at 2x for at most a frame's cost. Camera frames, read 5 to 25 a second, keep 640.
+SMALL_PICTURE_W_READ_ALONE = 1280
 K_MIN = math.ceil(-2 * math.log2(MAX_UPSCALE))  # the most enlarged level's index (-2)
 MIN_PLATE_ASPECT = 0.25  # height / width: plates are wider than this (Mercosur 0.33)
 # A level sees plate widths in a ratio of 4/3, under the sqrt(2) step: a plate between
@@ -97,9 +101,11 @@ def levels_for(width: int, height: int, plate_width_px=None,
     level within it) down to the last that still holds a plate
     of the smallest present width (a plate that fills the frame); a small picture is
     first enlarged by the most pyramid steps (up to two: 2x) that keep it within
-    `SMALL_PICTURE_W` wide, so from 452 px down, since a plate in a thumbnail or a
-    low-resolution camera is usually under the window's smallest present width. Levels
-    smaller than the window are padded to hold one (`Level.canvas`), and, given
+    `SMALL_PICTURE_W` wide (from 452 px down), or, given `max_pixels`,
+    `SMALL_PICTURE_W_READ_ALONE` (from 905 px down), since a plate in a thumbnail, a web
+    photo or a low-resolution camera is usually under the window's smallest present
+    width. Levels smaller than the window are padded to hold one (`Level.canvas`), and,
+    given
     `max_pixels` (a picture, not a camera's frame), those narrower than `HALF_STEP_W`
     come half a step apart.
     With one: only levels whose present-plate widths come within half a step of the range;
@@ -107,10 +113,11 @@ def levels_for(width: int, height: int, plate_width_px=None,
     """
     # Level k has scale s = STEP ** k, i.e. k = -2 log2(s); enlarging is bounded by K_MIN.
     if plate_width_px is None:
-        k_lo = math.ceil(-2 * math.log2(max(1.0, SMALL_PICTURE_W / max(width, 1))))
-        # Level k has width * height / 2**k pixels.
-        if max_pixels and width * height > max_pixels:
-            k_lo = math.ceil(math.log2(width * height / max_pixels))
+        small_w = SMALL_PICTURE_W_READ_ALONE if max_pixels else SMALL_PICTURE_W
+        k_lo = math.ceil(-2 * math.log2(max(1.0, small_w / max(width, 1))))
+        # Level k has width * height / 2**k pixels: none above the budget, enlarged or not.
+        if max_pixels:
+            k_lo = max(k_lo, math.ceil(math.log2(max(width * height, 1) / max_pixels)))
         k_hi = 10**6
     else:
         wmin, wmax = plate_width_px
