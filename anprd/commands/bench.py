@@ -86,10 +86,12 @@ GATE_PLATES = (120, 320)
 def _cases(sizes, gate: bool):
     """(name, size, params, levels) of each frame to time."""
     from anprd.detect.pyramid import levels_for
-    from anprd.reads import DetectParams
+    from anprd.reads import PICTURE_MAX_PIXELS, DetectParams
 
-    full = DetectParams.for_picture(min_confidence=0.0)  # a big size is a photo
-    cases = [(f"{w}x{h}", (w, h), full) for w, h in sizes]
+    # A size a camera gives is timed as a camera's frame; a bigger one as a photo.
+    frame, photo = DetectParams(), DetectParams.for_picture(min_confidence=0.0)
+    cases = [(f"{w}x{h}", (w, h), photo if w * h > PICTURE_MAX_PIXELS else frame)
+             for w, h in sizes]
     if gate:
         cases.append(("gate", GATE_SIZE, DetectParams(roi=GATE_ROI, plate_width_px=GATE_PLATES)))
     return [(name, size, p, levels_for(*size, p.plate_width_px, p.max_pixels))
