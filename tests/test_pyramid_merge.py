@@ -95,7 +95,7 @@ def test_a_small_picture_is_enlarged_when_no_range_is_given():
 def test_a_picture_read_alone_is_enlarged_up_to_a_720p_frame_within_its_budget():
     from anprd.reads import PICTURE_MAX_PIXELS
 
-    # A 555 x 381 web photo of a car whose plate is 66 px wide: doubled, it is seen.
+    # A 555 x 381 web photo of a car whose plate is 66 px wide: it is seen on an enlarged level.
     levels = levels_for(555, 381, None, PICTURE_MAX_PIXELS)
     assert abs(levels[0].scale - 2) < 1e-9
     assert any(lo <= 66 <= hi for lo, hi in (lv.plate_widths() for lv in levels))
@@ -103,6 +103,8 @@ def test_a_picture_read_alone_is_enlarged_up_to_a_720p_frame_within_its_budget()
     assert levels_for(960, 540, None, PICTURE_MAX_PIXELS)[0].scale == 1.0
     # Never past the pixel budget: a portrait phone photo 900 px wide stays full size.
     assert levels_for(900, 1600, None, PICTURE_MAX_PIXELS)[0].scale == 1.0
+    # One 640 x 1136 px wide would be doubled past the budget: it is enlarged sqrt(2).
+    assert abs(levels_for(640, 1136, None, PICTURE_MAX_PIXELS)[0].scale - 2**0.5) < 1e-9
 
 
 def _window(x, y, s=1.0, p=0.9, level=0):
@@ -314,6 +316,11 @@ def test_a_reading_too_unsure_to_be_a_plate_holds_no_other_plate():
     assert drop_nested([front, plate]) == [front, plate]
     surer = read("EEB184", (0, 0, 555, 362), 0.6)
     assert drop_nested([surer, plate]) == [surer]
+    # The floor itself: at it the larger reading counts as a plate, just under it not.
+    at = read("EEB184", (0, 0, 555, 362), NESTED_MIN_CONFIDENCE)
+    under = read("EEB184", (0, 0, 555, 362), NESTED_MIN_CONFIDENCE - 0.01)
+    assert drop_nested([at, plate]) == [at]
+    assert drop_nested([under, plate]) == [under, plate]
 
 
 def test_levels_shrunk_an_octave_at_a_time_match_levels_shrunk_from_the_picture():

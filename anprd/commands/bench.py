@@ -88,7 +88,8 @@ def _cases(sizes, gate: bool):
     from anprd.detect.pyramid import levels_for
     from anprd.reads import PICTURE_MAX_PIXELS, DetectParams
 
-    # A size a camera gives is timed as a camera's frame; a bigger one as a photo.
+    # A size within a picture's pixel budget is timed as a camera's frame (the sizes
+    # cameras give); a bigger one as a photo read alone.
     frame, photo = DetectParams(), DetectParams.for_picture(min_confidence=0.0)
     cases = [(f"{w}x{h}", (w, h), photo if w * h > PICTURE_MAX_PIXELS else frame)
              for w, h in sizes]

@@ -44,7 +44,7 @@ MIN_WINDOWS = 3
 # its area (twice as wide) is lettering on that plate: `drop_nested`.
 NESTED_INSIDE = 0.8
 NESTED_AREA = 4.0
-# ... if that plate's reading is more likely right than wrong. A less sure one is no
+# ... if that plate's reading is at least as likely right as wrong. A less sure one is no
 # plate but a car's front, a grille or a whole small picture that a flat margin makes
 # look framed, read as one: it must not hide the plate inside it.
 NESTED_MIN_CONFIDENCE = 0.5
@@ -175,7 +175,8 @@ class Detector:
             box = (int(x1 + ox), int(y1 + oy), int(x2 + ox), int(y2 + oy))
             out[i].append(PlateRead(r.plate, r.format, round(r.confidence, 4),
                                     round(c.presence, 4), box, r.char_conf, p))
-        # A plate read with too little confidence to report still holds no other plate.
+        # A plate read with too little confidence to report (but at least
+        # NESTED_MIN_CONFIDENCE) still holds no other plate.
         return [sorted((r for r in drop_nested(reads) if r.confidence >= f.params.min_confidence),
                        key=lambda r: (r.box[1], r.box[0]))
                 for reads, f in zip(out, frames, strict=True)]
