@@ -423,3 +423,16 @@ def test_pictures_take_a_surer_floor_than_video_frames():
         args = build_parser().parse_args([command, "x", "--min-confidence", "0.3"])
         assert floors(args) == (0.3, 0.3)
     assert PICTURE_MIN_CONFIDENCE > DEFAULT_MIN_CONFIDENCE
+
+
+def test_bench_times_camera_sizes_as_frames_and_bigger_ones_as_photos():
+    from anprd.commands.bench import _cases
+    from anprd.detect.pyramid import levels_for
+    from anprd.reads import PICTURE_MAX_PIXELS
+
+    (_, _, frame, frame_levels), (_, _, photo, photo_levels) = _cases(
+        [(640, 480), (4000, 3000)], gate=False)
+    # What a camera's 640 x 480 frame costs the daemon, not a picture enlarged 2x.
+    assert frame.max_pixels is None and frame_levels == levels_for(640, 480)
+    assert photo.max_pixels == PICTURE_MAX_PIXELS
+    assert photo_levels == levels_for(4000, 3000, None, PICTURE_MAX_PIXELS)

@@ -105,18 +105,18 @@ def levels_for(width: int, height: int, plate_width_px=None,
     `SMALL_PICTURE_W_READ_ALONE` (from 905 px down), since a plate in a thumbnail, a web
     photo or a low-resolution camera is usually under the window's smallest present
     width. Levels smaller than the window are padded to hold one (`Level.canvas`), and,
-    given
-    `max_pixels` (a picture, not a camera's frame), those narrower than `HALF_STEP_W`
-    come half a step apart.
+    given `max_pixels` (a picture, not a camera's frame), those narrower than
+    `HALF_STEP_W` come half a step apart.
     With one: only levels whose present-plate widths come within half a step of the range;
     pictures are enlarged (up to 2x) when plates can be narrower than 60% of a window.
     """
     # Level k has scale s = STEP ** k, i.e. k = -2 log2(s); enlarging is bounded by K_MIN.
+    alone = bool(max_pixels)  # a picture read one by one, not a camera's frame
     if plate_width_px is None:
-        small_w = SMALL_PICTURE_W_READ_ALONE if max_pixels else SMALL_PICTURE_W
+        small_w = SMALL_PICTURE_W_READ_ALONE if alone else SMALL_PICTURE_W
         k_lo = math.ceil(-2 * math.log2(max(1.0, small_w / max(width, 1))))
         # Level k has width * height / 2**k pixels: none above the budget, enlarged or not.
-        if max_pixels:
+        if alone:
             k_lo = max(k_lo, math.ceil(math.log2(max(width * height, 1) / max_pixels)))
         k_hi = 10**6
     else:
@@ -133,7 +133,7 @@ def levels_for(width: int, height: int, plate_width_px=None,
         if w < MIN_PLATE or h < MIN_PLATE * MIN_PLATE_ASPECT:
             break
         levels.append(Level(k, s, (h, w)))
-        k += 0.5 if max_pixels and width * STEP ** (k + 0.5) < HALF_STEP_W else 1
+        k += 0.5 if alone and width * STEP ** (k + 0.5) < HALF_STEP_W else 1
     return levels
 
 
