@@ -215,9 +215,9 @@ def test_legacy_plates_are_drawn_in_the_plate_lettering_when_given(monkeypatch):
     render = scene.render_legacy
     used: list[str] = []
 
-    def recording(rng, font, small, text=None):
+    def recording(rng, font, small, text=None, **options):
         used.append(font.name)
-        return render(rng, font, small, text)
+        return render(rng, font, small, text, **options)
 
     monkeypatch.setattr(scene, "render_legacy", recording)
     plates = [scene.random_plate(np.random.default_rng(k), fonts, lettering) for k in range(80)]

@@ -24,7 +24,8 @@ def _refuse(problem: str) -> int:
 def _sources(args):
     from trainer.generate import Sources
 
-    return Sources.resolve(args.fonts or (), args.backgrounds or (), args.lettering)
+    return Sources.resolve(args.fonts or (), args.backgrounds or (), args.lettering,
+                           args.street_wear)
 
 
 def _count_problem(count: int) -> str | None:
@@ -238,6 +239,10 @@ def parser() -> argparse.ArgumentParser:
                         help="draw half the legacy plates in the stroke lettering of "
                              "trainer/lettering.py instead of a font (as the last stages of "
                              "the shipped weights: weights/MODEL_CARD.md)")
+        sp.add_argument("--street-wear", action="store_true",
+                        help="peel some plates' character ink in patches and put stickers "
+                             "on some (trainer/street_wear.py; the shipped weights were not "
+                             "trained with it)")
         sp.add_argument("--seed", type=int, default=1)
         return sp
 

@@ -39,13 +39,15 @@ class Sources:
     background_dirs: tuple[str, ...] = ()
     photos: tuple[Path, ...] = field(default=(), compare=False)
     lettering: bool = False  # half the legacy plates in `lettering.stroke_fonts`
+    street_wear: bool = False  # peeling ink and stickers (`street_wear.py`)
 
     @classmethod
-    def resolve(cls, font_dirs=(), background_dirs=(), lettering: bool = False) -> Sources:
+    def resolve(cls, font_dirs=(), background_dirs=(), lettering: bool = False,
+                street_wear: bool = False) -> Sources:
         load_fonts(list(font_dirs))  # raises FontError with a clear message
         photos = tuple(find_photos(list(background_dirs)))
         return cls(tuple(map(str, font_dirs)), tuple(map(str, background_dirs)), photos,
-                   lettering)
+                   lettering, street_wear)
 
 
 class ChunkMaker:
@@ -54,6 +56,7 @@ class ChunkMaker:
     def __init__(self, sources: Sources, seed: int):
         self.fonts: list[Font] = load_fonts(list(sources.font_dirs))
         self.lettering = stroke_fonts() if sources.lettering else []
+        self.street_wear = sources.street_wear
         self.photos = load_photos(list(sources.photos))
         self.seed = seed
 
@@ -65,7 +68,7 @@ class ChunkMaker:
         @functools.lru_cache(maxsize=1)
         def plate(j: int) -> Plate:
             return random_plate(np.random.default_rng([self.seed, k, j, 1]), self.fonts,
-                                self.lettering)
+                                self.lettering, self.street_wear)
 
         return [
             make_sample(np.random.default_rng([self.seed, k, i]), pool, self.fonts,

@@ -16,6 +16,7 @@ import numpy as np
 from anprd.detect.formats import SERIES
 from trainer.fonts import Font, scaled_glyph
 from trainer.lettering import SHALLOW_DEPTHS, with_shallow_m
+from trainer.street_wear import PEELING_SHARE, peeled
 
 LETTERS = string.ascii_uppercase
 DIGITS = string.digits
@@ -182,7 +183,8 @@ def _low_freq_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int
 
 
 def render_mercosur(
-    rng: np.random.Generator, font: Font, small_font: Font, text: str | None = None
+    rng: np.random.Generator, font: Font, small_font: Font, text: str | None = None,
+    peeling: bool = False,
 ) -> Plate:
     w = CANVAS_W
     h = round(w * 130 / 400)
@@ -222,6 +224,8 @@ def render_mercosur(
         font, text, (h, w), char_h, wf, rng.uniform(0.04, 0.12), {2: gap, 5: gap},
         (w / 2 + rng.uniform(-3, 3), cy), stroke, max_width=w * rng.uniform(0.8, 0.92),
     )
+    if peeling and rng.random() < PEELING_SHARE:
+        mask = peeled(rng, mask)
     img = img * (1 - mask) + ink * mask
     border = rng.uniform(0.0, 0.35)
     th = int(rng.integers(1, 3))
@@ -234,7 +238,8 @@ EMBOSSED_SHARE = 0.5  # of legacy plates, drawn in their embossed holder look
 
 
 def render_legacy(
-    rng: np.random.Generator, font: Font, small_font: Font, text: str | None = None
+    rng: np.random.Generator, font: Font, small_font: Font, text: str | None = None,
+    peeling: bool = False,
 ) -> Plate:
     w = round(CANVAS_W * rng.uniform(0.78, 0.9))
     h = round(w / rng.uniform(2.2, 2.8))  # 294 x 129 mm, and cropped by frames
@@ -261,6 +266,8 @@ def render_legacy(
         mask = mask - rng.uniform(0.3, 0.8) * cv2.erode(mask, np.ones((3, 3), np.uint8))
     if sep < 0.5:  # a dot or dash between letters and digits, as on many real plates
         _separator(mask, centres, char_h, dash=sep >= 0.25, jitter=rng.uniform(-0.2, 0.2))
+    if peeling and rng.random() < PEELING_SHARE:
+        mask = peeled(rng, mask)
     img = img * (1 - mask) + ink * mask
     alpha = _rounded_mask(h, w, int(rng.integers(2, 6)))
     return Plate(img, alpha, text, "legacy_ar", centres=centres)

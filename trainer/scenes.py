@@ -11,6 +11,8 @@ and camera effects. With `--crops`, tight plate crops for `anprd eval --crops` i
 from __future__ import annotations
 
 import csv
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -21,23 +23,24 @@ from trainer.compose import _place, composite, posed, random_plate
 from trainer.fonts import Font, load_fonts
 from trainer.generate import CHUNK, ChunkMaker, Sources
 from trainer.lettering import stroke_fonts
-from trainer.render import text_line
+from trainer.render import Plate, text_line
 
 SIZE = (960, 540)  # width, height
 PLATE_W = (70.0, 240.0)  # plate box widths in pixels
 POOL = 16
 CAR_HW = (300, 520)
+PlateMaker = Callable[[np.random.Generator], Plate]  # a flat plate from a generator
 CAPTION_WORDS = ("ULTIMO MOMENTO", "EN VIVO", "TRANSITO", "Av. Corrientes 1234", "21:45",
                  "CABA", "Ruta 9 km 45", "24 HS", "Noticias", "Sabado 12 de marzo", "ALERTA",
                  "Estacionamiento", "Salida", "Entrada 3", "Cochera", "T 18 C")
 
 
 def _vehicle(rng, img: np.ndarray, fonts: list[Font], x_slot: tuple[float, float],
-             lettering: list[Font]) -> tuple[np.ndarray, tuple[str, float]]:
+             new_plate: PlateMaker) -> tuple[np.ndarray, tuple[str, float]]:
     """The picture with a car and its posed plate drawn in the slot's width; the plate's
     text and width in pixels."""
     H_img = img.shape[0]
-    plate = random_plate(rng, fonts, lettering)
+    plate = new_plate(rng)
     lo, hi = x_slot
     pw = rng.uniform(PLATE_W[0], min(PLATE_W[1], (hi - lo) / 2.2))
     cw = min(hi - lo, pw * rng.uniform(2.2, 4.0))
@@ -83,14 +86,14 @@ def _background(rng: np.random.Generator, pool: list[np.ndarray]) -> np.ndarray:
 
 
 def picture(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font],
-            lettering: list[Font]):
+            new_plate: PlateMaker):
     """One (uint8 gray picture, [(plate text, plate width in pixels)]) pair."""
     W, H = SIZE
     img = _background(rng, pool)
     n = int(rng.choice([0, 1, 1, 1, 2, 2, 3]))
     plates = []
     for k in range(n):  # side by side, each in its own share of the width
-        img, plate = _vehicle(rng, img, fonts, (k * W / n, (k + 1) * W / n), lettering)
+        img, plate = _vehicle(rng, img, fonts, (k * W / n, (k + 1) * W / n), new_plate)
         plates.append(plate)
     if rng.random() < 0.3:
         _caption(rng, img, fonts[int(rng.integers(len(fonts)))])
@@ -98,12 +101,12 @@ def picture(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font],
 
 
 def close_up(rng: np.random.Generator, pool: list[np.ndarray], fonts: list[Font],
-             lettering: list[Font]):
+             new_plate: PlateMaker):
     """One (uint8 gray picture, [(plate text, width)]) pair: a plate 55% to 95% of the picture's
     width, slightly posed, as a phone or a news camera films it. Its own lettering must
     not be read as more plates."""
     img = _background(rng, pool)
-    plate = random_plate(rng, fonts, lettering)
+    plate = new_plate(rng)
     H, ratio = posed(rng, plate)
     pw = rng.uniform(0.55, 0.95) * SIZE[0]
     px = rng.uniform(0, SIZE[0] - pw)
@@ -120,7 +123,9 @@ def write(out: Path, count: int, seed: int, sources: Sources,
     `width` column is each plate's width as a share of the picture's."""
     draw = close_up if close_ups else picture
     fonts = load_fonts(list(sources.font_dirs))
-    lettering = stroke_fonts() if sources.lettering else []
+    new_plate = functools.partial(
+        random_plate, fonts=fonts, lettering=stroke_fonts() if sources.lettering else [],
+        street_wear=sources.street_wear)
     rng = np.random.default_rng([seed, 7])
     pool = build_pool(rng, load_photos(list(sources.photos)), fonts, POOL)
     out.mkdir(parents=True, exist_ok=True)
@@ -128,7 +133,7 @@ def write(out: Path, count: int, seed: int, sources: Sources,
         w = csv.writer(fh)
         w.writerow(["file", "plate", "width"])
         for i in range(count):
-            img, plates = draw(rng, pool, fonts, lettering)
+            img, plates = draw(rng, pool, fonts, new_plate)
             if size != SIZE:
                 img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
             name = f"scene_{i:05d}.jpg"
