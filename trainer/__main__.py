@@ -169,8 +169,10 @@ def cmd_eval(args) -> int:
         return _refuse(f"weights not found: {args.weights}")
     if not args.data.is_dir():
         return _refuse(f"data folder not found: {args.data}")
+    if args.sheet is not None and args.sheet.suffix.lower() != ".png":
+        return _refuse(f"--sheet {args.sheet}: the contact sheet is a PNG file (name it .png)")
     try:
-        return main(args.weights, args.data)
+        return main(args.weights, args.data, args.sheet)
     except (OSError, ValueError) as e:
         return _refuse(str(e))
 
@@ -226,40 +228,25 @@ def cmd_scenes(args) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
-    sub = p.add_subparsers(dest="cmd", required=True)
+def with_sources(sp):
+    """The options every command that draws plates takes."""
+    sp.add_argument("--fonts", action="append", type=Path, metavar="DIR",
+                    help="extra font folder (repeatable)")
+    sp.add_argument("--backgrounds", action="append", type=Path, metavar="DIR",
+                    help="extra background picture folder (repeatable)")
+    sp.add_argument("--lettering", action="store_true",
+                    help="draw half the legacy plates in the stroke lettering of "
+                         "trainer/lettering.py instead of a font (as the last stages of "
+                         "the shipped weights: weights/MODEL_CARD.md)")
+    sp.add_argument("--street-wear", action="store_true",
+                    help="peel some plates' character ink in patches and put stickers "
+                         "on some (trainer/street_wear.py; the shipped weights were not "
+                         "trained with it)")
+    sp.add_argument("--seed", type=int, default=1)
+    return sp
 
-    def with_sources(sp):
-        sp.add_argument("--fonts", action="append", type=Path, metavar="DIR",
-                        help="extra font folder (repeatable)")
-        sp.add_argument("--backgrounds", action="append", type=Path, metavar="DIR",
-                        help="extra background picture folder (repeatable)")
-        sp.add_argument("--lettering", action="store_true",
-                        help="draw half the legacy plates in the stroke lettering of "
-                             "trainer/lettering.py instead of a font (as the last stages of "
-                             "the shipped weights: weights/MODEL_CARD.md)")
-        sp.add_argument("--street-wear", action="store_true",
-                        help="peel some plates' character ink in patches and put stickers "
-                             "on some (trainer/street_wear.py; the shipped weights were not "
-                             "trained with it)")
-        sp.add_argument("--seed", type=int, default=1)
-        return sp
 
-    g = with_sources(sub.add_parser("generate", help="write labelled windows as PNG files"))
-    g.add_argument("--count", type=int, required=True)
-    g.add_argument("--out", type=Path, required=True)
-    g.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    g.set_defaults(func=cmd_generate)
-
-    pv = with_sources(sub.add_parser("preview", help="a contact sheet of 64 samples"))
-    pv.add_argument("--out", type=Path, required=True)
-    pv.set_defaults(func=cmd_preview)
-
-    b = with_sources(sub.add_parser("bench", help="generator speed of one worker"))
-    b.add_argument("--chunks", type=int, default=2)
-    b.set_defaults(func=cmd_bench)
-
+def _add_train(sub) -> None:
     t = with_sources(sub.add_parser("train", help="train the network"))
     t.add_argument("--out", type=Path, required=True,
                    help="the weights file to write (.keras); its run folder, <name>.run/, "
@@ -292,6 +279,28 @@ def parser() -> argparse.ArgumentParser:
                         "float32, mixed_float16 or mixed_bfloat16")
     t.set_defaults(func=cmd_train)
 
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+
+    g = with_sources(sub.add_parser("generate", help="write labelled windows as PNG files"))
+    g.add_argument("--count", type=int, required=True)
+    g.add_argument("--out", type=Path, required=True)
+    g.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    g.set_defaults(func=cmd_generate)
+
+    pv = with_sources(sub.add_parser("preview", help="a contact sheet of 64 samples"))
+    pv.add_argument("--out", type=Path, required=True)
+    pv.set_defaults(func=cmd_preview)
+
+    b = with_sources(sub.add_parser("bench", help="generator speed of one worker"))
+    b.add_argument("--chunks", type=int, default=2)
+    b.set_defaults(func=cmd_bench)
+
+    _add_train(sub)
+
     sc = with_sources(sub.add_parser(
         "scenes", help="labelled synthetic scene pictures for `anprd eval`"))
     sc.add_argument("--count", type=int, default=200)
@@ -319,6 +328,8 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="figures on a folder of generated samples")
     e.add_argument("--weights", type=Path, required=True)
     e.add_argument("--data", type=Path, required=True)
+    e.add_argument("--sheet", type=Path, metavar="FILE.png",
+                   help="write a contact sheet of every window scored wrong to this PNG file")
     e.set_defaults(func=cmd_eval)
     return p
 

@@ -62,17 +62,46 @@ def predict(model, x: np.ndarray, batch: int = 256) -> tuple[np.ndarray, np.ndar
     return np.asarray(out["presence"]), np.asarray(out["chars"])
 
 
-def main(weights: Path, data: Path) -> int:
+def _text(indices: np.ndarray) -> str:
+    return "".join(ALPHABET[i] for i in indices if i != BLANK)
+
+
+def misses(names: list[str], presence_logit: np.ndarray, char_logits: np.ndarray,
+           presence: np.ndarray, chars: np.ndarray) -> list:
+    """The windows scored wrong, as `anprd eval`'s misses: plates misread first, then the
+    windows whose presence was called wrong."""
+    from anprd.commands.eval_report import Miss
+
+    present = presence[:, 0] > 0.5
+    called = presence_logit[:, 0] > 0
+    best = char_logits.argmax(-1)
+    misread = [Miss(n, _text(c), _text(b)) for n, p, b, c
+               in zip(names, present, best, chars, strict=True) if p and (b != c).any()]
+    wrongly = [Miss(n, _text(c) if p else "no plate", "no plate" if p else f"a plate ({_text(b)})")
+               for n, p, k, b, c in zip(names, present, called, best, chars, strict=True)
+               if p != k]
+    return misread + wrongly
+
+
+def main(weights: Path, data: Path, sheet: Path | None = None) -> int:
     from anprd.detect.model import load_model
 
     x, presence, chars = load_folder(data)
     model = load_model(weights)
-    f = figures(*predict(model, x), presence, chars)
+    out = predict(model, x)
+    f = figures(*out, presence, chars)
     print(f"windows: {f['n']} ({f['n_present']} with a plate present)")
     print(f"plate exact match (present windows): {f['plate_exact']:.4f}")
     print(f"presence accuracy: {f['presence']:.4f}")
     print("per-position accuracy: " + " ".join(f"{v:.3f}" for v in f["per_position"]))
     print("most frequent confusions: "
           + (", ".join(f"{k} x{n}" for k, n in f["confusions"]) or "none"))
+    if sheet is not None:
+        from anprd.commands.eval_sheet import write_sheet
+
+        names = sorted(p.name for p in data.iterdir() if NAME.match(p.name))
+        wrong = misses(names, *out, presence, chars)
+        shown = write_sheet(sheet, data, wrong, lambda p: cv2.imread(str(p), cv2.IMREAD_GRAYSCALE))
+        print(f"wrote {sheet}: {shown} of {len(wrong)} windows scored wrong")
     print(json.dumps({k: f[k] for k in ("plate_exact", "presence", "n")}))
     return 0

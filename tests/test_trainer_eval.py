@@ -1,0 +1,62 @@
+"""`python -m trainer eval`: figures on generated windows, and the sheet of those scored wrong."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+
+from anprd.reads import ALPHABET, BLANK
+from tests.conftest import REPO_ROOT, needs_weights
+from trainer.figures import misses
+from trainer.generate import encode_text
+
+
+def _logits(texts: list[str]) -> np.ndarray:
+    out = np.zeros((len(texts), 7, len(ALPHABET) + 1), np.float32)
+    for k, t in enumerate(texts):
+        for i, c in enumerate(encode_text(t, True)):
+            out[k, i, BLANK if c < 0 else c] = 5.0
+    return out
+
+
+def test_misses_lists_misreads_then_wrong_presence():
+    names = ["a.png", "b.png", "c.png", "d.png"]
+    truth = ["AB123CD", "ABC123", "AB123CD", ""]
+    chars = np.stack([encode_text(t, bool(t)) for t in truth])
+    presence = np.float32([[1], [1], [1], [0]])
+    called = np.float32([[3], [3], [-3], [3]])  # c: not called present; d: called present
+    read = _logits(["AB123CD", "ABC128", "AB123CD", "XYZ987"])
+    wrong = misses(names, called, read, presence, chars)
+    assert [(m.file, m.expected, m.read) for m in wrong] == [
+        ("b.png", "ABC123", "ABC128"),
+        ("c.png", "AB123CD", "no plate"),
+        ("d.png", "no plate", "a plate (XYZ987)"),
+    ]
+
+
+def _trainer(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "trainer", *args], cwd=REPO_ROOT,
+                          capture_output=True, text=True)
+
+
+@needs_weights
+def test_eval_prints_figures_and_draws_the_windows_scored_wrong(tmp_path):
+    data = tmp_path / "windows"
+    assert _trainer("generate", "--count", "60", "--seed", "9", "--workers", "1",
+                    "--out", str(data)).returncode == 0
+    sheet = tmp_path / "wrong.png"
+    r = _trainer("eval", "--weights", "weights/wide.keras", "--data", str(data),
+                 "--sheet", str(sheet))
+    assert r.returncode == 0, r.stderr
+    assert "plate exact match (present windows):" in r.stdout
+    shown = re.search(r"wrote .*: (\d+) of (\d+) windows scored wrong", r.stdout)
+    assert shown and shown[1] == shown[2]
+    img = cv2.imread(str(sheet))
+    assert img is not None and img.shape[1] >= 256
+    bad = _trainer("eval", "--weights", "weights/wide.keras", "--data", str(data),
+                   "--sheet", str(tmp_path / "wrong.jpg"))
+    assert bad.returncode == 2 and "PNG" in bad.stderr and "Traceback" not in bad.stderr
