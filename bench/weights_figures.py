@@ -9,14 +9,15 @@
 
 Draws the synthetic sets of the model card into data/ when they are missing (their seeds
 are never used in training), then runs, for the weights: `trainer eval` on 10,000 fresh
-windows; `anprd eval` on the synthetic scenes, the same scenes at 320 x 180, the
-synthetic close-ups (no confidence floor), synthetic tight crops, the real crops and the
-real scenes; and `anprd detect` over the news video, every 2nd frame, scored against its
-`plates.csv`. Each command's output goes to --out (one file per figure); a line per
-figure is printed, and the last line is one JSON object with them all. With
---reader-weights, the `anprd` commands read with those files' readers (`trainer eval`,
-which scores whole windows, then scores the first of them). Without it, the `anprd`
-commands read as they do by default (the shipped pair for the shipped weights).
+windows and on 3,000 with street wear (`--street-wear`); `anprd eval` on the synthetic
+scenes, the same scenes at 320 x 180, the synthetic close-ups (no confidence floor),
+synthetic tight crops, the real crops and the real scenes; and `anprd detect` over the
+news video, every 2nd frame, scored against its `plates.csv`. Each command's output goes
+to --out (one file per figure); a line per figure is printed, and the last line is one
+JSON object with them all. With --reader-weights, the `anprd` commands read with those
+files' readers (`trainer eval`, which scores whole windows, then scores the first of
+them). Without it, the `anprd` commands read as they do by default (the shipped pair for
+the shipped weights).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ VIDEO = SHARED / "realdata" / "video" / "tv_news_mercosur.mp4"
 # folder under data/ -> the trainer's arguments that draw it there
 SETS = {
     "eval": ["generate", "--count", "10000", "--seed", "20261124"],
+    "eval_street": ["generate", "--count", "3000", "--seed", "20261210", "--street-wear"],
     "scenes_synth": ["scenes", "--count", "120", "--seed", "5"],
     "scenes_small": ["scenes", "--count", "120", "--seed", "5", "--size", "320x180"],
     "closeups": ["scenes", "--close-ups", "--count", "40", "--seed", "21"],
@@ -49,6 +51,8 @@ SETS = {
 # figure -> (the set it needs or None, the command's arguments after the weights)
 FIGURES = {
     "synth": ("eval", TRAINER + ["eval", "--data", "data/eval", "--weights"]),
+    "synth_street": ("eval_street", TRAINER + ["eval", "--data", "data/eval_street",
+                                               "--weights"]),
     "scenes_synth": ("scenes_synth", ANPRD + ["eval", "data/scenes_synth", "--weights"]),
     "scenes_small": ("scenes_small", ANPRD + ["eval", "data/scenes_small", "--weights"]),
     "closeups": ("closeups", ANPRD + ["eval", "data/closeups", "--min-confidence", "0",
@@ -102,7 +106,7 @@ def main(argv=None) -> int:
             subprocess.run(TRAINER + SETS[needs] + ["--out", f"data/{needs}"] + FONTS,
                            cwd=REPO, check=True, capture_output=True)
         weights = [str(args.weights)]
-        if args.reader_weights and name == "synth":
+        if args.reader_weights and name.startswith("synth"):
             weights = [str(args.reader_weights[0])]
         elif args.reader_weights:
             weights += ["--reader-weights", *map(str, args.reader_weights)]

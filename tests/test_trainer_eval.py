@@ -23,16 +23,17 @@ def _logits(texts: list[str]) -> np.ndarray:
     return out
 
 
-def test_misses_lists_misreads_then_wrong_presence():
-    names = ["a.png", "b.png", "c.png", "d.png"]
-    truth = ["AB123CD", "ABC123", "AB123CD", ""]
+def test_misses_lists_each_window_once_misreads_first():
+    names = ["a.png", "b.png", "c.png", "d.png", "e.png"]
+    truth = ["AB123CD", "ABC123", "AB123CD", "", "AB123CD"]
     chars = np.stack([encode_text(t, bool(t)) for t in truth])
-    presence = np.float32([[1], [1], [1], [0]])
-    called = np.float32([[3], [3], [-3], [3]])  # c: not called present; d: called present
-    read = _logits(["AB123CD", "ABC128", "AB123CD", "XYZ987"])
+    presence = np.float32([[1], [1], [1], [0], [1]])
+    called = np.float32([[3], [3], [-3], [3], [-3]])  # c, e: called absent; d: present
+    read = _logits(["AB123CD", "ABC128", "AB123CD", "XYZ987", "AB128CD"])
     wrong = misses(names, called, read, presence, chars)
     assert [(m.file, m.expected, m.read) for m in wrong] == [
         ("b.png", "ABC123", "ABC128"),
+        ("e.png", "AB123CD", "AB128CD, called no plate"),
         ("c.png", "AB123CD", "no plate"),
         ("d.png", "no plate", "a plate (XYZ987)"),
     ]
@@ -57,6 +58,11 @@ def test_eval_prints_figures_and_draws_the_windows_scored_wrong(tmp_path):
     assert shown and shown[1] == shown[2]
     img = cv2.imread(str(sheet))
     assert img is not None and img.shape[1] >= 256
-    bad = _trainer("eval", "--weights", "weights/wide.keras", "--data", str(data),
-                   "--sheet", str(tmp_path / "wrong.jpg"))
-    assert bad.returncode == 2 and "PNG" in bad.stderr and "Traceback" not in bad.stderr
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "a_file").write_text("x")
+    for name, says in (("wrong.jpg", "PNG"), ("folder.png", "folder"),
+                       ("a_file/wrong.png", "is a file")):
+        bad = _trainer("eval", "--weights", "weights/wide.keras", "--data", str(data),
+                       "--sheet", str(tmp_path / name))
+        assert bad.returncode == 2 and "--sheet" in bad.stderr and says in bad.stderr
+        assert "Traceback" not in bad.stderr and not bad.stdout

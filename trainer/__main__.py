@@ -169,8 +169,11 @@ def cmd_eval(args) -> int:
         return _refuse(f"weights not found: {args.weights}")
     if not args.data.is_dir():
         return _refuse(f"data folder not found: {args.data}")
-    if args.sheet is not None and args.sheet.suffix.lower() != ".png":
-        return _refuse(f"--sheet {args.sheet}: the contact sheet is a PNG file (name it .png)")
+    from anprd.commands.eval_sheet import sheet_problem
+
+    problem = sheet_problem(args.sheet)
+    if problem:
+        return _refuse(problem)
     try:
         return main(args.weights, args.data, args.sheet)
     except (OSError, ValueError) as e:
@@ -240,7 +243,7 @@ def with_sources(sp):
                          "the shipped weights: weights/MODEL_CARD.md)")
     sp.add_argument("--street-wear", action="store_true",
                     help="peel some plates' character ink in patches and put stickers "
-                         "on some (trainer/street_wear.py; the shipped weights were not "
+                         "on some (trainer/wear.py; the shipped weights were not "
                          "trained with it)")
     sp.add_argument("--seed", type=int, default=1)
     return sp

@@ -15,8 +15,8 @@ import numpy as np
 from anprd.detect.window import MAX_W_FRAC, MIN_FRAC, WINDOW_H, WINDOW_W, plate_present
 from trainer.backgrounds import cut_window
 from trainer.fonts import OTHER_CHARS, PLATE_CHARS, Font
-from trainer.render import Plate, render_legacy, render_mercosur, text_line, weather, with_frame
-from trainer.street_wear import STICKER_SHARE, with_sticker
+from trainer.render import Plate, render_legacy, render_mercosur, text_line, with_frame
+from trainer.wear import STICKER_SHARE, weather, with_sticker
 
 MIN_W = MIN_FRAC * WINDOW_W
 MAX_W = MAX_W_FRAC * WINDOW_W
@@ -82,18 +82,19 @@ def random_plate(rng: np.random.Generator, fonts: list[Font],
                  street_wear: bool = False) -> Plate:
     """A flat plate of either format; legacy ones, in `LETTERING_SHARE` of cases, in one
     of the `lettering` fonts (`lettering.stroke_fonts`) when they are given. With
-    `street_wear`, some plates' ink peels and some carry a sticker (`street_wear.py`)."""
+    `street_wear`, some plates' ink peels and some carry a sticker (`wear.py`)."""
     font = fonts[int(rng.integers(len(fonts)))]
     small = fonts[int(rng.integers(len(fonts)))]
+    wear = rng.spawn(1)[0] if street_wear else None  # leaves rng's own draws as they were
     if rng.random() < 0.55:
-        plate = render_mercosur(rng, font, small, peeling=street_wear)
+        plate = render_mercosur(rng, font, small, wear=wear)
     else:
         if lettering and rng.random() < LETTERING_SHARE:
             font = lettering[int(rng.integers(len(lettering)))]
-        plate = render_legacy(rng, font, small, peeling=street_wear)
+        plate = render_legacy(rng, font, small, wear=wear)
+    if wear is not None and wear.random() < STICKER_SHARE:
+        plate = with_sticker(wear, plate)
     plate = weather(rng, plate)
-    if street_wear and rng.random() < STICKER_SHARE:
-        plate = with_sticker(rng, plate)
     if rng.random() < 0.35:
         plate = with_frame(rng, plate, small)
     return plate

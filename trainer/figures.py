@@ -10,15 +10,21 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from anprd.commands.eval_report import Miss
 from anprd.reads import ALPHABET, BLANK
 from trainer.generate import encode_text
 
 NAME = re.compile(r"^(\d{8})_([A-Z0-9]*)_([01])\.png$")
 
 
+def window_files(folder: Path) -> list[Path]:
+    """The generated windows of a folder, in their order: `{index:08d}_{PLATE}_{p}.png`."""
+    return sorted(p for p in folder.iterdir() if NAME.match(p.name))
+
+
 def load_folder(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Windows and labels from files named `{index:08d}_{PLATE}_{p}.png`."""
-    files = sorted(p for p in folder.iterdir() if NAME.match(p.name))
+    files = window_files(folder)
     if not files:
         raise FileNotFoundError(f"no generated samples (NNNNNNNN_PLATE_P.png) in {folder}")
     xs, ps, cs = [], [], []
@@ -67,19 +73,20 @@ def _text(indices: np.ndarray) -> str:
 
 
 def misses(names: list[str], presence_logit: np.ndarray, char_logits: np.ndarray,
-           presence: np.ndarray, chars: np.ndarray) -> list:
-    """The windows scored wrong, as `anprd eval`'s misses: plates misread first, then the
-    windows whose presence was called wrong."""
-    from anprd.commands.eval_report import Miss
-
+           presence: np.ndarray, chars: np.ndarray) -> list[Miss]:
+    """The windows scored wrong, once each, as `anprd eval`'s misses: plates misread
+    first (with "called no plate" where presence was called wrong too), then windows
+    whose presence alone was called wrong."""
     present = presence[:, 0] > 0.5
     called = presence_logit[:, 0] > 0
     best = char_logits.argmax(-1)
-    misread = [Miss(n, _text(c), _text(b)) for n, p, b, c
-               in zip(names, present, best, chars, strict=True) if p and (b != c).any()]
-    wrongly = [Miss(n, _text(c) if p else "no plate", "no plate" if p else f"a plate ({_text(b)})")
-               for n, p, k, b, c in zip(names, present, called, best, chars, strict=True)
-               if p != k]
+    misread, wrongly = [], []
+    for n, p, k, b, c in zip(names, present, called, best, chars, strict=True):
+        if p and (b != c).any():
+            misread.append(Miss(n, _text(c), _text(b) + ("" if k else ", called no plate")))
+        elif p != k:
+            wrongly.append(Miss(n, _text(c), "no plate") if p
+                           else Miss(n, "no plate", f"a plate ({_text(b)})"))
     return misread + wrongly
 
 
@@ -99,7 +106,7 @@ def main(weights: Path, data: Path, sheet: Path | None = None) -> int:
     if sheet is not None:
         from anprd.commands.eval_sheet import write_sheet
 
-        names = sorted(p.name for p in data.iterdir() if NAME.match(p.name))
+        names = [p.name for p in window_files(data)]
         wrong = misses(names, *out, presence, chars)
         shown = write_sheet(sheet, data, wrong, lambda p: cv2.imread(str(p), cv2.IMREAD_GRAYSCALE))
         print(f"wrote {sheet}: {shown} of {len(wrong)} windows scored wrong")

@@ -39,7 +39,7 @@ class Sources:
     background_dirs: tuple[str, ...] = ()
     photos: tuple[Path, ...] = field(default=(), compare=False)
     lettering: bool = False  # half the legacy plates in `lettering.stroke_fonts`
-    street_wear: bool = False  # peeling ink and stickers (`street_wear.py`)
+    street_wear: bool = False  # peeling ink and stickers (`wear.py`)
 
     @classmethod
     def resolve(cls, font_dirs=(), background_dirs=(), lettering: bool = False,

@@ -16,7 +16,7 @@ import numpy as np
 from anprd.detect.formats import SERIES
 from trainer.fonts import Font, scaled_glyph
 from trainer.lettering import SHALLOW_DEPTHS, with_shallow_m
-from trainer.street_wear import PEELING_SHARE, peeled
+from trainer.wear import PEELING_SHARE, peeled
 
 LETTERS = string.ascii_uppercase
 DIGITS = string.digits
@@ -177,14 +177,9 @@ def label_mask(
     return mask
 
 
-def _low_freq_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
-    small = rng.random((max(2, cells // 3), cells)).astype(np.float32)
-    return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
-
-
 def render_mercosur(
     rng: np.random.Generator, font: Font, small_font: Font, text: str | None = None,
-    peeling: bool = False,
+    wear: np.random.Generator | None = None,
 ) -> Plate:
     w = CANVAS_W
     h = round(w * 130 / 400)
@@ -224,8 +219,8 @@ def render_mercosur(
         font, text, (h, w), char_h, wf, rng.uniform(0.04, 0.12), {2: gap, 5: gap},
         (w / 2 + rng.uniform(-3, 3), cy), stroke, max_width=w * rng.uniform(0.8, 0.92),
     )
-    if peeling and rng.random() < PEELING_SHARE:
-        mask = peeled(rng, mask)
+    if wear is not None and wear.random() < PEELING_SHARE:
+        mask = peeled(wear, mask, centres)
     img = img * (1 - mask) + ink * mask
     border = rng.uniform(0.0, 0.35)
     th = int(rng.integers(1, 3))
@@ -239,7 +234,7 @@ EMBOSSED_SHARE = 0.5  # of legacy plates, drawn in their embossed holder look
 
 def render_legacy(
     rng: np.random.Generator, font: Font, small_font: Font, text: str | None = None,
-    peeling: bool = False,
+    wear: np.random.Generator | None = None,
 ) -> Plate:
     w = round(CANVAS_W * rng.uniform(0.78, 0.9))
     h = round(w / rng.uniform(2.2, 2.8))  # 294 x 129 mm, and cropped by frames
@@ -266,8 +261,8 @@ def render_legacy(
         mask = mask - rng.uniform(0.3, 0.8) * cv2.erode(mask, np.ones((3, 3), np.uint8))
     if sep < 0.5:  # a dot or dash between letters and digits, as on many real plates
         _separator(mask, centres, char_h, dash=sep >= 0.25, jitter=rng.uniform(-0.2, 0.2))
-    if peeling and rng.random() < PEELING_SHARE:
-        mask = peeled(rng, mask)
+    if wear is not None and wear.random() < PEELING_SHARE:
+        mask = peeled(wear, mask, centres)
     img = img * (1 - mask) + ink * mask
     alpha = _rounded_mask(h, w, int(rng.integers(2, 6)))
     return Plate(img, alpha, text, "legacy_ar", centres=centres)
@@ -349,33 +344,6 @@ def _separator(mask: np.ndarray, centres: np.ndarray, char_h: int, dash: bool,
         cv2.line(mask, (round(x - half), y), (round(x + half), y), 1.0, 2)
     else:
         cv2.circle(mask, (round(x), y), round(half), 1.0, -1)
-
-
-def weather(rng: np.random.Generator, plate: Plate) -> Plate:
-    """Dirt, wear, shadows, light gradients and bolts on a flat plate."""
-    img = plate.image
-    h, w = img.shape
-    if rng.random() < 0.5:  # dirt: low-frequency multiplicative stains
-        img = img * (1 - rng.uniform(0.1, 0.35) * _low_freq_noise(rng, (h, w), 8))
-    if rng.random() < 0.4:  # light gradient across the plate
-        g = np.linspace(rng.uniform(-0.3, 0.1), rng.uniform(-0.1, 0.3), w, dtype=np.float32)
-        img = img + g[None, :]
-    if rng.random() < 0.25:  # a hard shadow over part of the plate
-        x0 = rng.uniform(0, w)
-        slope = rng.uniform(-2, 2)
-        yy, xx = np.mgrid[0:h, 0:w]
-        side = (xx - x0 - slope * (yy - h / 2)) > 0
-        img = np.where(side, img * rng.uniform(0.4, 0.8), img)
-    if rng.random() < 0.3:  # wear: paint flaking off in speckles
-        speck = rng.random((h, w)).astype(np.float32) < rng.uniform(0.01, 0.06)
-        img = np.where(speck, img + rng.uniform(-0.4, 0.4), img)
-    if rng.random() < 0.4:  # bolts
-        y = round(h * rng.uniform(0.08, 0.3))
-        v = float(rng.uniform(0.2, 0.9))
-        for x in (round(w * 0.2), round(w * 0.8)):
-            cv2.circle(img, (x, y), max(2, h // 18), v, -1, cv2.LINE_AA)
-    img = np.clip(img, 0, 1).astype(np.float32)
-    return replace(plate, image=img)
 
 
 def with_frame(rng: np.random.Generator, plate: Plate, small_font: Font) -> Plate:

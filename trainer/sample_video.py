@@ -13,7 +13,8 @@ import numpy as np
 
 from trainer.backgrounds import _car, _noise
 from trainer.fonts import load_fonts
-from trainer.render import render_legacy, render_mercosur, weather
+from trainer.render import render_legacy, render_mercosur
+from trainer.wear import weather
 
 SIZE = (1280, 720)
 FPS = 10

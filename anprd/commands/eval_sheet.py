@@ -21,6 +21,20 @@ COLUMNS = 6
 MAX_TILES = 600  # a sheet stays a picture one can open
 
 
+def sheet_problem(path: Path | None) -> str | None:
+    """What is wrong with `--sheet PATH` before any work is done, or None."""
+    if path is None:
+        return None
+    if path.suffix.lower() != ".png":
+        return f"--sheet {path}: the contact sheet is a PNG file (name it .png)"
+    if path.is_dir():
+        return f"--sheet {path}: is a folder, not a file"
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"--sheet {path}: {parent} is a file, not a folder"
+    return None
+
+
 def _fit(img: np.ndarray, w: int, h: int) -> np.ndarray:
     """The picture scaled to fit w x h, centred on grey."""
     ih, iw = img.shape[:2]

@@ -187,18 +187,6 @@ def _summary(per, misses: list[Miss], pairs: list[tuple[str, str]], extra: dict)
     return out
 
 
-def _check_sheet(path: Path | None) -> str | None:
-    if path is None:
-        return None
-    if path.suffix.lower() != ".png":
-        return f"--sheet {path}: the contact sheet is a PNG file (name it .png)"
-    if path.is_dir():
-        return f"--sheet {path}: is a folder, not a file"
-    if path.parent.exists() and not path.parent.is_dir():
-        return f"--sheet {path}: {path.parent} is a file, not a folder"
-    return None
-
-
 def run(args) -> int:
     from anprd.reads import DetectParams
 
@@ -207,7 +195,9 @@ def run(args) -> int:
     except (OSError, ValueError) as e:
         print(f"anprd eval: {e}", file=sys.stderr)
         return 2
-    problem = read_args_problem(args) or _check_sheet(args.sheet)
+    from anprd.commands.eval_sheet import sheet_problem
+
+    problem = read_args_problem(args) or sheet_problem(args.sheet)
     if problem:
         print(f"anprd eval: {problem}", file=sys.stderr)
         return 2
