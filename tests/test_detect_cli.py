@@ -436,3 +436,18 @@ def test_bench_times_camera_sizes_as_frames_and_bigger_ones_as_photos():
     assert frame.max_pixels is None and frame_levels == levels_for(640, 480)
     assert photo.max_pixels == PICTURE_MAX_PIXELS
     assert photo_levels == levels_for(4000, 3000, None, PICTURE_MAX_PIXELS)
+
+
+@needs_weights
+def test_eval_can_search_pictures_as_the_daemon_searches_camera_frames(tmp_path):
+    out = tmp_path / "scenes"
+    trainer_scenes(out, "--count", "3", "--seed", "4")
+    frames = run("eval", out, "--as-frames")
+    assert frames.returncode == 0, frames.stderr
+    pictures = run("eval", out)
+    as_frames = json.loads(frames.stdout.strip().splitlines()[-1])
+    as_pictures = json.loads(pictures.stdout.strip().splitlines()[-1])
+    assert (as_frames["searched_as"], as_pictures["searched_as"]) == ("camera frames", "pictures")
+    assert as_frames["n"] == as_pictures["n"] and as_frames["pictures"] == 3
+    both = run("eval", out, "--as-frames", "--crops")
+    assert both.returncode == 2 and "not allowed" in both.stderr and "Traceback" not in both.stderr

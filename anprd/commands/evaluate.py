@@ -1,4 +1,5 @@
-"""`anprd eval DIR [--crops]`: exact reads on a labelled folder of pictures or crops.
+"""`anprd eval DIR [--crops | --as-frames]`: exact reads on a labelled folder of pictures
+or crops.
 
 The folder has a `labels.csv` with a `file,plate` header and a row per plate (a picture
 with no plate has one row with an empty plate), as in the project's real data. An
@@ -31,20 +32,26 @@ from anprd.commands.eval_report import (
 )
 from anprd.detect.formats import FORMATS
 from anprd.labels import Labels, Widths, load_labels
-from anprd.reads import PICTURE_MIN_CONFIDENCE
+from anprd.reads import DEFAULT_MIN_CONFIDENCE, PICTURE_MIN_CONFIDENCE
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("eval", help="exact reads on a labelled folder",
                               description=__doc__)
     p.add_argument("folder", type=Path, metavar="DIR")
-    p.add_argument("--crops", action="store_true",
-                   help="the pictures are tight plate crops, not scenes")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--crops", action="store_true",
+                      help="the pictures are tight plate crops, not scenes")
+    kind.add_argument("--as-frames", action="store_true",
+                      help="search each picture as the daemon searches a camera frame (its "
+                           f"pyramid and its floor, {DEFAULT_MIN_CONFIDENCE}), not as a "
+                           "picture read alone")
     p.add_argument("--verbose", "-v", action="store_true", help="a line per picture")
     p.add_argument("--sheet", type=Path, metavar="FILE.png",
                    help="write a contact sheet of every miss and misread to this PNG file")
-    add_read_args(p, floor_help=f"{PICTURE_MIN_CONFIDENCE}; with --crops every crop's "
-                                "reading counts, whatever its confidence")
+    add_read_args(p, floor_help=f"{PICTURE_MIN_CONFIDENCE}, {DEFAULT_MIN_CONFIDENCE} with "
+                                "--as-frames; with --crops every crop's reading counts, "
+                                "whatever its confidence")
     add_model_args(p)
     p.set_defaults(func=run)
 
@@ -207,8 +214,11 @@ def run(args) -> int:
     if args.crops:
         s = eval_crops(detector, args.folder, labels, tuple(args.formats), args.verbose)
     else:
-        params = DetectParams.for_picture(args.formats, floors(args)[0])
+        picture_floor, frame_floor = floors(args)
+        params = (DetectParams(tuple(args.formats), frame_floor) if args.as_frames
+                  else DetectParams.for_picture(args.formats, picture_floor))
         s = eval_scenes(detector, args.folder, labels, widths, params, args.verbose)
+        s["searched_as"] = "camera frames" if args.as_frames else "pictures"
     notes, failed = [], bool(s["unreadable"])
     if args.sheet:
         from anprd.commands.eval_sheet import MAX_TILES, write_sheet
