@@ -8,7 +8,7 @@
         --reader-weights weights/anprd.keras weights/wide.keras   # both read, averaged
 
 Draws the synthetic sets of the model card into data/ when they are missing (their seeds
-are never used in training), then runs, for the weights: `trainer eval` on 10,000 fresh
+are never used in training), then runs, for the weights: `trainer eval` on 5,000 fresh
 windows and on 3,000 with street wear (`--street-wear`); `anprd eval` on the synthetic
 scenes, the same scenes at 320 x 180, the synthetic close-ups (no confidence floor),
 synthetic tight crops, the real crops and the real scenes; and `anprd detect` over the
@@ -40,7 +40,7 @@ VIDEO = SHARED / "realdata" / "video" / "tv_news_mercosur.mp4"
 
 # folder under data/ -> the trainer's arguments that draw it there
 SETS = {
-    "eval": ["generate", "--count", "10000", "--seed", "20261124"],
+    "eval": ["generate", "--count", "5000", "--seed", "20261124"],
     "eval_street": ["generate", "--count", "3000", "--seed", "20261210", "--street-wear"],
     "scenes_synth": ["scenes", "--count", "120", "--seed", "5"],
     "scenes_small": ["scenes", "--count", "120", "--seed", "5", "--size", "320x180"],

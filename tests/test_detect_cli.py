@@ -411,17 +411,22 @@ def test_detect_on_files_that_are_not_there_says_so_without_loading_the_model(tm
                                      f"anprd detect: {tmp_path / 'nor.mp4'}: no such file"]
 
 
-def test_pictures_take_a_surer_floor_than_video_frames():
+def test_pictures_take_a_surer_floor_and_their_own_pyramid_video_frames_a_cameras():
     """A picture gets no second look; a video's frames vote as a camera's do."""
     from anprd.cli import build_parser
-    from anprd.commands.args import floors
-    from anprd.reads import DEFAULT_MIN_CONFIDENCE, PICTURE_MIN_CONFIDENCE
+    from anprd.commands.args import read_params
+    from anprd.reads import DEFAULT_MIN_CONFIDENCE, PICTURE_MAX_PIXELS, PICTURE_MIN_CONFIDENCE
 
     for command in ("detect", "eval"):
-        args = build_parser().parse_args([command, "x"])
-        assert floors(args) == (PICTURE_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE)
-        args = build_parser().parse_args([command, "x", "--min-confidence", "0.3"])
-        assert floors(args) == (0.3, 0.3)
+        picture, frame = read_params(build_parser().parse_args([command, "x"]))
+        assert (picture.min_confidence, frame.min_confidence) == (
+            PICTURE_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE)
+        assert (picture.max_pixels, frame.max_pixels) == (PICTURE_MAX_PIXELS, None)
+        args = build_parser().parse_args([command, "x", "--min-confidence", "0.3",
+                                          "--formats", "legacy_ar"])
+        picture, frame = read_params(args)
+        assert (picture.min_confidence, frame.min_confidence) == (0.3, 0.3)
+        assert picture.formats == frame.formats == ("legacy_ar",)
     assert PICTURE_MIN_CONFIDENCE > DEFAULT_MIN_CONFIDENCE
 
 

@@ -12,6 +12,7 @@ import pytest
 
 import trainer.compose as compose
 import trainer.render as render
+import trainer.wear as wear
 from tests.conftest import REPO_ROOT, trainer_scenes
 from trainer.fonts import load_fonts
 from trainer.generate import ChunkMaker, Sources
@@ -74,19 +75,23 @@ def test_without_the_option_street_wear_draws_nothing(fonts, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("street wear drawn with the option off")
 
-    monkeypatch.setattr(render, "peeled", refuse)
-    monkeypatch.setattr(compose, "with_sticker", refuse)
+    monkeypatch.setattr(wear, "peeled", refuse)
+    monkeypatch.setattr(wear, "with_sticker", refuse)
     for k in range(60):
         compose.random_plate(np.random.default_rng(k), fonts)
     ChunkMaker(Sources.resolve(), 5).chunk(0, 0, 30)
 
 
 def test_the_commands_take_the_option(tmp_path):
-    out = tmp_path / "windows"
-    subprocess.run([sys.executable, "-m", "trainer", "generate", "--count", "12", "--workers",
-                    "1", "--street-wear", "--out", str(out)], check=True, cwd=REPO_ROOT,
-                   capture_output=True)
-    assert len(list(out.glob("*.png"))) == 12
+    def generate(out, *option):
+        subprocess.run([sys.executable, "-m", "trainer", "generate", "--count", "12",
+                        "--workers", "1", "--seed", "3", *option, "--out", str(out)],
+                       check=True, cwd=REPO_ROOT, capture_output=True)
+        return sorted(out.glob("*.png"))
+
+    plain, worn = generate(tmp_path / "plain"), generate(tmp_path / "worn", "--street-wear")
+    assert [p.name for p in plain] == [p.name for p in worn] and len(plain) == 12  # labels
+    assert any(a.read_bytes() != b.read_bytes() for a, b in zip(plain, worn, strict=True))
     trainer_scenes(tmp_path / "scenes", "--count", "3", "--street-wear")
     rows = list(csv.DictReader((tmp_path / "scenes" / "labels.csv").open()))
     assert rows and len(list((tmp_path / "scenes").glob("*.jpg"))) == 3

@@ -49,15 +49,22 @@ def test_eval_prints_figures_and_draws_the_windows_scored_wrong(tmp_path):
     data = tmp_path / "windows"
     assert _trainer("generate", "--count", "60", "--seed", "9", "--workers", "1",
                     "--out", str(data)).returncode == 0
+    # One present window labelled with a plate of the other format: scored wrong whatever
+    # the weights read.
+    first = next(p for p in sorted(data.glob("*_1.png")))
+    index, plate, _ = first.name.split("_")
+    other = "ZZZ999" if len(plate) == 7 else "ZZ999ZZ"
+    first.rename(data / f"{index}_{other}_1.png")
     sheet = tmp_path / "wrong.png"
     r = _trainer("eval", "--weights", "weights/wide.keras", "--data", str(data),
                  "--sheet", str(sheet))
     assert r.returncode == 0, r.stderr
     assert "plate exact match (present windows):" in r.stdout
     shown = re.search(r"wrote .*: (\d+) of (\d+) windows scored wrong", r.stdout)
-    assert shown and shown[1] == shown[2]
+    assert shown and shown[1] == shown[2] and int(shown[1]) >= 1
+    tiles = int(shown[1])
     img = cv2.imread(str(sheet))
-    assert img is not None and img.shape[1] >= 256
+    assert img is not None and img.shape == (148 * -(-tiles // 6), 256 * min(tiles, 6), 3)
     (tmp_path / "folder.png").mkdir()
     (tmp_path / "a_file").write_text("x")
     for name, says in (("wrong.jpg", "PNG"), ("folder.png", "folder"),

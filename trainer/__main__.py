@@ -24,8 +24,7 @@ def _refuse(problem: str) -> int:
 def _sources(args):
     from trainer.generate import Sources
 
-    return Sources.resolve(args.fonts or (), args.backgrounds or (), args.lettering,
-                           args.street_wear)
+    return Sources.from_args(args)
 
 
 def _count_problem(count: int) -> str | None:

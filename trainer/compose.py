@@ -16,7 +16,7 @@ from anprd.detect.window import MAX_W_FRAC, MIN_FRAC, WINDOW_H, WINDOW_W, plate_
 from trainer.backgrounds import cut_window
 from trainer.fonts import OTHER_CHARS, PLATE_CHARS, Font
 from trainer.render import Plate, render_legacy, render_mercosur, text_line, with_frame
-from trainer.wear import STICKER_SHARE, weather, with_sticker
+from trainer.wear import stick_some, weather
 
 MIN_W = MIN_FRAC * WINDOW_W
 MAX_W = MAX_W_FRAC * WINDOW_W
@@ -92,9 +92,7 @@ def random_plate(rng: np.random.Generator, fonts: list[Font],
         if lettering and rng.random() < LETTERING_SHARE:
             font = lettering[int(rng.integers(len(lettering)))]
         plate = render_legacy(rng, font, small, wear=wear)
-    if wear is not None and wear.random() < STICKER_SHARE:
-        plate = with_sticker(wear, plate)
-    plate = weather(rng, plate)
+    plate = weather(rng, stick_some(wear, plate))
     if rng.random() < 0.35:
         plate = with_frame(rng, plate, small)
     return plate

@@ -17,14 +17,10 @@ from trainer.generate import encode_text
 NAME = re.compile(r"^(\d{8})_([A-Z0-9]*)_([01])\.png$")
 
 
-def window_files(folder: Path) -> list[Path]:
-    """The generated windows of a folder, in their order: `{index:08d}_{PLATE}_{p}.png`."""
-    return sorted(p for p in folder.iterdir() if NAME.match(p.name))
-
-
-def load_folder(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Windows and labels from files named `{index:08d}_{PLATE}_{p}.png`."""
-    files = window_files(folder)
+def load_folder(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Windows, labels and file names, in the windows' order, from files named
+    `{index:08d}_{PLATE}_{p}.png`."""
+    files = sorted(p for p in folder.iterdir() if NAME.match(p.name))
     if not files:
         raise FileNotFoundError(f"no generated samples (NNNNNNNN_PLATE_P.png) in {folder}")
     xs, ps, cs = [], [], []
@@ -36,7 +32,7 @@ def load_folder(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         xs.append(img)
         ps.append([float(p)])
         cs.append(encode_text(text, p == "1"))
-    return np.stack(xs)[..., None], np.array(ps, np.float32), np.stack(cs)
+    return np.stack(xs)[..., None], np.array(ps, np.float32), np.stack(cs), [f.name for f in files]
 
 
 def figures(presence_logit: np.ndarray, char_logits: np.ndarray, presence: np.ndarray,
@@ -93,7 +89,7 @@ def misses(names: list[str], presence_logit: np.ndarray, char_logits: np.ndarray
 def main(weights: Path, data: Path, sheet: Path | None = None) -> int:
     from anprd.detect.model import load_model
 
-    x, presence, chars = load_folder(data)
+    x, presence, chars, names = load_folder(data)
     model = load_model(weights)
     out = predict(model, x)
     f = figures(*out, presence, chars)
@@ -106,7 +102,6 @@ def main(weights: Path, data: Path, sheet: Path | None = None) -> int:
     if sheet is not None:
         from anprd.commands.eval_sheet import write_sheet
 
-        names = [p.name for p in window_files(data)]
         wrong = misses(names, *out, presence, chars)
         shown = write_sheet(sheet, data, wrong, lambda p: cv2.imread(str(p), cv2.IMREAD_GRAYSCALE))
         print(f"wrote {sheet}: {shown} of {len(wrong)} windows scored wrong")

@@ -64,8 +64,7 @@ def cmd_finetune(args) -> int:
     from trainer.finetune import FinetuneConfig, finetune, report
     from trainer.generate import Sources
 
-    sources = Sources.resolve(args.fonts or (), args.backgrounds or (), args.lettering,
-                              args.street_wear)
+    sources = Sources.from_args(args)
     cfg = FinetuneConfig(start=args.start, out=args.out, epochs=args.epochs,
                          patience=args.patience, lr=args.lr, seed=args.seed,
                          guard_windows=args.guard_windows)

@@ -10,7 +10,7 @@ import functools
 import multiprocessing as mp
 import os
 import queue
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,14 +49,30 @@ class Sources:
         return cls(tuple(map(str, font_dirs)), tuple(map(str, background_dirs)), photos,
                    lettering, street_wear)
 
+    @classmethod
+    def from_args(cls, args) -> Sources:
+        """Of the options `trainer.__main__.with_sources` adds to a command."""
+        return cls.resolve(args.fonts or (), args.backgrounds or (), args.lettering,
+                           args.street_wear)
+
+
+PlateMaker = Callable[[np.random.Generator], Plate]  # a flat plate from a generator
+
+
+def plate_maker(sources: Sources, fonts: list[Font]) -> PlateMaker:
+    """How `sources` draw a flat plate: `compose.random_plate` with their lettering and
+    street wear."""
+    return functools.partial(random_plate, fonts=fonts,
+                             lettering=stroke_fonts() if sources.lettering else [],
+                             street_wear=sources.street_wear)
+
 
 class ChunkMaker:
     """Produces the samples of whole chunks; one per worker process."""
 
     def __init__(self, sources: Sources, seed: int):
         self.fonts: list[Font] = load_fonts(list(sources.font_dirs))
-        self.lettering = stroke_fonts() if sources.lettering else []
-        self.street_wear = sources.street_wear
+        self.new_plate = plate_maker(sources, self.fonts)
         self.photos = load_photos(list(sources.photos))
         self.seed = seed
 
@@ -67,8 +83,7 @@ class ChunkMaker:
         # costliest step. A plate depends only on the seed, the chunk and its number.
         @functools.lru_cache(maxsize=1)
         def plate(j: int) -> Plate:
-            return random_plate(np.random.default_rng([self.seed, k, j, 1]), self.fonts,
-                                self.lettering, self.street_wear)
+            return self.new_plate(np.random.default_rng([self.seed, k, j, 1]))
 
         return [
             make_sample(np.random.default_rng([self.seed, k, i]), pool, self.fonts,

@@ -16,7 +16,7 @@ import numpy as np
 from anprd.detect.formats import SERIES
 from trainer.fonts import Font, scaled_glyph
 from trainer.lettering import SHALLOW_DEPTHS, with_shallow_m
-from trainer.wear import PEELING_SHARE, peeled
+from trainer.wear import peel_some
 
 LETTERS = string.ascii_uppercase
 DIGITS = string.digits
@@ -219,8 +219,7 @@ def render_mercosur(
         font, text, (h, w), char_h, wf, rng.uniform(0.04, 0.12), {2: gap, 5: gap},
         (w / 2 + rng.uniform(-3, 3), cy), stroke, max_width=w * rng.uniform(0.8, 0.92),
     )
-    if wear is not None and wear.random() < PEELING_SHARE:
-        mask = peeled(wear, mask, centres)
+    mask = peel_some(wear, mask, centres)
     img = img * (1 - mask) + ink * mask
     border = rng.uniform(0.0, 0.35)
     th = int(rng.integers(1, 3))
@@ -261,8 +260,7 @@ def render_legacy(
         mask = mask - rng.uniform(0.3, 0.8) * cv2.erode(mask, np.ones((3, 3), np.uint8))
     if sep < 0.5:  # a dot or dash between letters and digits, as on many real plates
         _separator(mask, centres, char_h, dash=sep >= 0.25, jitter=rng.uniform(-0.2, 0.2))
-    if wear is not None and wear.random() < PEELING_SHARE:
-        mask = peeled(wear, mask, centres)
+    mask = peel_some(wear, mask, centres)
     img = img * (1 - mask) + ink * mask
     alpha = _rounded_mask(h, w, int(rng.integers(2, 6)))
     return Plate(img, alpha, text, "legacy_ar", centres=centres)

@@ -11,25 +11,21 @@ and camera effects. With `--crops`, tight plate crops for `anprd eval --crops` i
 from __future__ import annotations
 
 import csv
-import functools
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from trainer.backgrounds import _car, build_pool, load_photos
-from trainer.compose import _place, composite, posed, random_plate
+from trainer.compose import _place, composite, posed
 from trainer.fonts import Font, load_fonts
-from trainer.generate import CHUNK, ChunkMaker, Sources
-from trainer.lettering import stroke_fonts
-from trainer.render import Plate, text_line
+from trainer.generate import CHUNK, ChunkMaker, PlateMaker, Sources, plate_maker
+from trainer.render import text_line
 
 SIZE = (960, 540)  # width, height
 PLATE_W = (70.0, 240.0)  # plate box widths in pixels
 POOL = 16
 CAR_HW = (300, 520)
-PlateMaker = Callable[[np.random.Generator], Plate]  # a flat plate from a generator
 CAPTION_WORDS = ("ULTIMO MOMENTO", "EN VIVO", "TRANSITO", "Av. Corrientes 1234", "21:45",
                  "CABA", "Ruta 9 km 45", "24 HS", "Noticias", "Sabado 12 de marzo", "ALERTA",
                  "Estacionamiento", "Salida", "Entrada 3", "Cochera", "T 18 C")
@@ -123,9 +119,7 @@ def write(out: Path, count: int, seed: int, sources: Sources,
     `width` column is each plate's width as a share of the picture's."""
     draw = close_up if close_ups else picture
     fonts = load_fonts(list(sources.font_dirs))
-    new_plate = functools.partial(
-        random_plate, fonts=fonts, lettering=stroke_fonts() if sources.lettering else [],
-        street_wear=sources.street_wear)
+    new_plate = plate_maker(sources, fonts)
     rng = np.random.default_rng([seed, 7])
     pool = build_pool(rng, load_photos(list(sources.photos)), fonts, POOL)
     out.mkdir(parents=True, exist_ok=True)

@@ -60,9 +60,7 @@ def peeled(rng: np.random.Generator, mask: np.ndarray,
     the characters' `centres`, none loses more than MAX_CHAR_LOSS of its ink: a stroke
     that tells E from F stays."""
     h, w = mask.shape
-    cells = int(rng.integers(14, 30))
-    small = rng.random((max(2, round(cells * h / w)), cells)).astype(np.float32)
-    noise = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+    noise = _low_freq_noise(rng, (h, w), int(rng.integers(14, 30)))
     lost = (noise > np.quantile(noise, 1 - rng.uniform(0.05, 0.2))).astype(np.float32)
     lost = cv2.GaussianBlur(lost, (0, 0), 0.6) * rng.uniform(0.75, 1.0)
     if centres is not None and len(centres) > 1:
@@ -74,6 +72,22 @@ def peeled(rng: np.random.Generator, mask: np.ndarray,
             if gone > MAX_CHAR_LOSS * ink > 0:
                 lost[:, a:b] *= MAX_CHAR_LOSS * ink / gone
     return mask * (1 - lost)
+
+
+def peel_some(wear: np.random.Generator | None, mask: np.ndarray,
+              centres: np.ndarray | None) -> np.ndarray:
+    """The renderers' step: `mask` peeled in PEELING_SHARE of plates drawn with street
+    wear (`wear`, its generator), as it is otherwise."""
+    if wear is None or wear.random() >= PEELING_SHARE:
+        return mask
+    return peeled(wear, mask, centres)
+
+
+def stick_some(wear: np.random.Generator | None, plate):
+    """`plate` with a sticker in STICKER_SHARE of plates drawn with street wear."""
+    if wear is None or wear.random() >= STICKER_SHARE:
+        return plate
+    return with_sticker(wear, plate)
 
 
 def with_sticker(rng: np.random.Generator, plate):

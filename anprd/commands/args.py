@@ -49,12 +49,17 @@ def add_read_args(p: argparse.ArgumentParser, floor_help: str | None = None) -> 
                    help=f"drop readings less probable than this (default: {floor_help})")
 
 
-def floors(args) -> tuple[float, float]:
-    """The confidence floors of pictures and of video frames: `--min-confidence` for
-    both when given."""
-    if args.min_confidence is not None:
-        return args.min_confidence, args.min_confidence
-    return PICTURE_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE
+def read_params(args):
+    """What a picture read alone and what a video's frame (a camera's) ask of the
+    detector: their pyramids and their floors, `--min-confidence` for both when given."""
+    from anprd.reads import DetectParams
+
+    if args.min_confidence is None:
+        picture_floor, frame_floor = PICTURE_MIN_CONFIDENCE, DEFAULT_MIN_CONFIDENCE
+    else:
+        picture_floor = frame_floor = args.min_confidence
+    return (DetectParams.for_picture(tuple(args.formats), picture_floor),
+            DetectParams(tuple(args.formats), frame_floor))
 
 
 def read_args_problem(args) -> str | None:

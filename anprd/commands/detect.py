@@ -12,8 +12,8 @@ from anprd.commands.args import (
     add_model_args,
     add_read_args,
     detector_from_args,
-    floors,
     read_args_problem,
+    read_params,
 )
 
 
@@ -56,7 +56,6 @@ def run(args) -> int:
 
     from anprd.output.folders import make_folder
     from anprd.output.plate_json import plate_json
-    from anprd.reads import DetectParams
     from anprd.video.files import PictureError, annotate, is_video, read_image, video_frames
 
     problem = read_args_problem(args)
@@ -76,9 +75,7 @@ def run(args) -> int:
     if detector is None:
         return 2
     # A video's frames are read as a camera's; pictures one by one (`pyramid.levels_for`).
-    picture_floor, frame_floor = floors(args)
-    frame_params = DetectParams(tuple(args.formats), frame_floor)
-    params = DetectParams.for_picture(args.formats, picture_floor)
+    params, frame_params = read_params(args)
     failed = 0
     written: set[str] = set()
 

@@ -20,8 +20,8 @@ from anprd.commands.args import (
     add_model_args,
     add_read_args,
     detector_from_args,
-    floors,
     read_args_problem,
+    read_params,
 )
 from anprd.commands.eval_report import (
     Miss,
@@ -195,8 +195,6 @@ def _summary(per, misses: list[Miss], pairs: list[tuple[str, str]], extra: dict)
 
 
 def run(args) -> int:
-    from anprd.reads import DetectParams
-
     try:
         labels, widths = load_labels(args.folder)
     except (OSError, ValueError) as e:
@@ -214,11 +212,10 @@ def run(args) -> int:
     if args.crops:
         s = eval_crops(detector, args.folder, labels, tuple(args.formats), args.verbose)
     else:
-        picture_floor, frame_floor = floors(args)
-        params = (DetectParams(tuple(args.formats), frame_floor) if args.as_frames
-                  else DetectParams.for_picture(args.formats, picture_floor))
+        picture, frame = read_params(args)
+        params = frame if args.as_frames else picture
         s = eval_scenes(detector, args.folder, labels, widths, params, args.verbose)
-        s["searched_as"] = "camera frames" if args.as_frames else "pictures"
+        s["searched_as"] = "pictures" if params.max_pixels else "camera frames"
     notes, failed = [], bool(s["unreadable"])
     if args.sheet:
         from anprd.commands.eval_sheet import MAX_TILES, write_sheet
